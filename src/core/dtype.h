@@ -46,16 +46,18 @@ enum class DType : uint32_t {
 
 struct TypeTraits {
   DType type;
-  const char* name;   // as GGUF tools print it ("Q4_K")
-  int64_t block_size; // elements per block
-  size_t block_bytes; // bytes per block
-  bool computable;    // Starfire has dequantize/dot kernels for it
+  const char* name;    // as GGUF tools print it ("Q4_K")
+  int64_t block_size;  // elements per block
+  size_t block_bytes;  // bytes per block
+  bool computable;     // Starfire has dequantize/dot kernels for it
 };
 
 // Traits of a raw GGUF type id; nullopt for ids no known format uses.
 std::optional<TypeTraits> type_traits(uint32_t raw_type);
 const TypeTraits& traits(DType t);  // for a DType value that exists (checked)
-inline const char* type_name(DType t) { return traits(t).name; }
+inline const char* type_name(DType t) {
+  return traits(t).name;
+}
 std::optional<DType> type_from_name(std::string_view name);  // case-insensitive
 
 // Bytes of n elements (n must be a multiple of the block size; checked by callers).

@@ -76,12 +76,10 @@ class [[nodiscard]] Result {
 #define SF_CONCAT_INNER(a, b) a##b
 #define SF_CONCAT(a, b) SF_CONCAT_INNER(a, b)
 // `SF_ASSIGN_OR_RETURN(auto x, make());` unwraps a Result or returns its error.
-#define SF_ASSIGN_OR_RETURN(lhs, expr)                                           \
-  auto SF_CONCAT(sf_result_, __LINE__) = (expr);                                 \
-  if (!SF_CONCAT(sf_result_, __LINE__).ok())                                     \
-    return SF_CONCAT(sf_result_, __LINE__).status();                             \
+#define SF_ASSIGN_OR_RETURN(lhs, expr)                                                        \
+  auto SF_CONCAT(sf_result_, __LINE__) = (expr);                                              \
+  if (!SF_CONCAT(sf_result_, __LINE__).ok()) return SF_CONCAT(sf_result_, __LINE__).status(); \
   lhs = std::move(SF_CONCAT(sf_result_, __LINE__)).value()
 
 // Always-on invariant check (not for input validation: that returns a Status).
-#define SF_CHECK(cond, msg) \
-  ((cond) ? (void)0 : ::sf::check_failed(__FILE__, __LINE__, #cond, msg))
+#define SF_CHECK(cond, msg) ((cond) ? (void)0 : ::sf::check_failed(__FILE__, __LINE__, #cond, msg))

@@ -1,0 +1,113 @@
+#include "cli/common.h"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "tokenizer/tokenizer.h"
+
+namespace sf::cli {
+
+// The default model the README's main command runs on, relative to the working directory.
+static constexpr const char* kDefaultModel = "models/default.gguf";
+
+std::vector<Flag> model_flags() {
+  return {
+      {"--model", "-m", "PATH", "GGUF model file", kDefaultModel},
+      {"--threads", "-t", "N", "threads (0: all cores)", "0"},
+      {"--ctx-size", "-c", "N", "context size in tokens (0: model's, capped at 4096)", "0"},
+      {"--batch-size", "-b", "N", "prompt tokens per forward pass", "512"},
+  };
+}
+
+std::vector<Flag> prompt_flags() {
+  return {
+      {"--prompt", "-p", "TEXT", "prompt text", ""},
+      {"--file", "-f", "PATH", "read the prompt from a file", ""},
+      {"--prompt-ids", "", "IDS", "prompt as token ids, e.g. 1,450,4996 (no tokenizer needed)", ""},
+      {"--no-bos", "", "", "do not add BOS even if the model asks for it", ""},
+  };
+}
+
+std::vector<Flag> sampling_flags() {
+  return {
+      {"--temp", "", "T", "temperature (0: greedy)", "0.8"},
+      {"--top-k", "", "K", "top-k (0: off)", "40"},
+      {"--top-p", "", "P", "top-p / nucleus (1: off)", "0.95"},
+      {"--min-p", "", "P", "min-p (0: off)", "0.05"},
+      {"--repeat-penalty", "", "R", "repetition penalty (1: off)", "1.0"},
+      {"--repeat-last-n", "", "N", "tokens the penalties look back over", "64"},
+      {"--frequency-penalty", "", "F", "OpenAI-style frequency penalty", "0"},
+      {"--presence-penalty", "", "F", "OpenAI-style presence penalty", "0"},
+      {"--seed", "-s", "S", "random seed", "42"},
+  };
+}
+
+Result<std::shared_ptr<const Model>> load_model(const Args& args) {
+  std::string path = args.str("--model");
+  if (!std::filesystem::exists(path)) {
+    if (!args.has("--model"))
+      return errorf("no model given and the default model '%s' is not here; pass -m MODEL.gguf",
+                    path.c_str());
+    return errorf("model file '%s' not found; check the path (-m)", path.c_str());
+  }
+  return Model::load_gguf(path);
+}
+
+Result<std::vector<int32_t>> prompt_ids(const Args& args, const Model& model) {
+  if (args.has("--prompt-ids")) {
+    if (args.has("--prompt") || args.has("--file"))
+      return Status::error("give either --prompt-ids or a text prompt (-p/-f), not both");
+    return parse_id_list(args.str("--prompt-ids"));
+  }
+  std::string text = args.str("--prompt");
+  if (args.has("--file")) {
+    std::ifstream f(args.str("--file"), std::ios::binary);
+    if (!f) return errorf("cannot read prompt file '%s'", args.str("--file").c_str());
+    std::stringstream ss;
+    ss << f.rdbuf();
+    text = ss.str();
+  }
+  const Tokenizer* tok = model.tokenizer();
+  if (!tok)
+    return errorf("%s has no usable tokenizer (%s); use --prompt-ids", model.file().path().c_str(),
+                  model.tokenizer_error().c_str());
+  std::vector<int32_t> ids = tok->encode(text, !args.has("--no-bos"), true);
+  if (ids.empty())
+    return Status::error("the prompt is empty and the model adds no BOS token; give a prompt");
+  return ids;
+}
+
+Result<SamplerParams> sampler_params(const Args& args) {
+  SamplerParams p;
+  SF_ASSIGN_OR_RETURN(double temp, args.number("--temp"));
+  SF_ASSIGN_OR_RETURN(p.top_k, args.integer("--top-k"));
+  SF_ASSIGN_OR_RETURN(double top_p, args.number("--top-p"));
+  SF_ASSIGN_OR_RETURN(double min_p, args.number("--min-p"));
+  SF_ASSIGN_OR_RETURN(double rp, args.number("--repeat-penalty"));
+  SF_ASSIGN_OR_RETURN(p.penalty_last_n, args.integer("--repeat-last-n"));
+  SF_ASSIGN_OR_RETURN(double fp, args.number("--frequency-penalty"));
+  SF_ASSIGN_OR_RETURN(double pp, args.number("--presence-penalty"));
+  SF_ASSIGN_OR_RETURN(double seed, args.number("--seed"));
+  p.temperature = static_cast<float>(temp);
+  p.top_p = static_cast<float>(top_p);
+  p.min_p = static_cast<float>(min_p);
+  p.repeat_penalty = static_cast<float>(rp);
+  p.frequency_penalty = static_cast<float>(fp);
+  p.presence_penalty = static_cast<float>(pp);
+  p.seed = static_cast<uint64_t>(seed);
+  SF_RETURN_IF_ERROR(Sampler::validate(p));
+  return p;
+}
+
+std::string float_str(float x) {
+  if (std::isnan(x)) return "NaN";
+  if (std::isinf(x)) return x > 0 ? "Infinity" : "-Infinity";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", x);
+  return buf;
+}
+
+}  // namespace sf::cli

@@ -1,0 +1,41 @@
+// The shared Llama-family decoder forward pass: embeddings, then per layer
+// RMSNorm → q/k/v (+bias) → (q/k norm) → RoPE → causal GQA attention over the
+// KV cache → output projection → residual → RMSNorm → SwiGLU FFN → residual,
+// then the final norm and the output head. It reads like the paper; the
+// architecture files only switch features on (models/arch_*.cpp).
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "core/status.h"
+#include "models/batch.h"
+#include "models/kv_cache.h"
+#include "models/model.h"
+
+namespace sf {
+
+class ThreadPool;
+
+// Called with intermediate tensors (rows x cols, row-major) so a layer-by-layer
+// diff against a reference can find the first wrong tensor. layer = -1 outside layers.
+using TraceFn =
+    std::function<void(const char* name, int layer, const float* data, int64_t rows, int64_t cols)>;
+
+// Activations for up to `max_tokens` batch entries, allocated once.
+struct DecoderScratch {
+  DecoderScratch(const Model& model, int max_tokens, int n_ctx, int n_threads);
+  int max_tokens;
+  std::vector<float> x, xn, q, k, v, att, ffn_gate, ffn_up, out_rows;
+  std::vector<std::vector<float>> scores;  // one n_ctx row per thread
+  std::vector<double> inv_freq;            // RoPE frequency per dimension pair
+  TraceFn trace;                           // optional
+};
+
+// Runs the batch; writes the logits of each entry with want_logits, in batch
+// order, to `logits` (n_logits x n_vocab). Errors (bad token id, position out
+// of the cache, batch too large) are returned before any state changes.
+Status forward(const Model& model, const Batch& batch, KvCache& cache, DecoderScratch& scratch,
+               ThreadPool& pool, float* logits);
+
+}  // namespace sf
