@@ -3,6 +3,15 @@
 #include <algorithm>
 
 namespace sf {
+namespace {
+
+inline void cpu_relax() {
+#if defined(__x86_64__)
+  __builtin_ia32_pause();
+#endif
+}
+
+}  // namespace
 
 int ThreadPool::default_threads() {
   unsigned n = std::thread::hardware_concurrency();
@@ -16,8 +25,8 @@ ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads > 0 ? n_threads : d
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stop_.store(true, std::memory_order_release);
-    generation_.fetch_add(1, std::memory_order_release);
+    stop_.store(true);
+    generation_.fetch_add(1);
   }
   cv_.notify_all();
   for (auto& t : workers_) t.join();
@@ -25,9 +34,11 @@ ThreadPool::~ThreadPool() {
 
 void ThreadPool::run_chunks(int thread_index) {
   for (;;) {
-    int64_t begin = next_.fetch_add(grain_, std::memory_order_relaxed);
+    const int64_t begin = next_.fetch_add(grain_, std::memory_order_relaxed);
     if (begin >= n_) break;
-    (*fn_)(begin, std::min(n_, begin + grain_), thread_index);
+    const int64_t end = std::min(n_, begin + grain_);
+    (*fn_)(begin, end, thread_index);
+    done_.fetch_add(end - begin, std::memory_order_acq_rel);
   }
 }
 
@@ -43,14 +54,20 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const ChunkFn& fn) {
     fn_ = &fn;
     n_ = n;
     grain_ = grain;
-    next_.store(0, std::memory_order_relaxed);
-    active_.store(n_threads_ - 1, std::memory_order_relaxed);
-    generation_.fetch_add(1, std::memory_order_release);
+    next_.store(0);
+    done_.store(0);
+    open_.store(true);
+    generation_.fetch_add(1);
   }
   cv_.notify_all();
   run_chunks(0);
-  // Wait for the workers to finish their last chunk (short: chunks are small).
-  while (active_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+  // Wait only for chunks that were claimed: a worker the OS has not scheduled
+  // yet finds nothing left and never holds the caller up.
+  while (done_.load(std::memory_order_acquire) < n) cpu_relax();
+  // Close the job, then wait for workers that joined it to leave, so none
+  // touches fn_ after we return (seq_cst pairs with the worker's join below).
+  open_.store(false);
+  while (in_job_.load() != 0) cpu_relax();
 }
 
 void ThreadPool::worker_loop(int index) {
@@ -59,20 +76,19 @@ void ThreadPool::worker_loop(int index) {
     // Spin a little: in a forward pass the next job usually arrives within microseconds.
     uint64_t gen = generation_.load(std::memory_order_acquire);
     for (int spin = 0; gen == seen && spin < 20000; ++spin) {
-#if defined(__x86_64__)
-      __builtin_ia32_pause();
-#endif
+      cpu_relax();
       gen = generation_.load(std::memory_order_acquire);
     }
     if (gen == seen) {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
-      gen = generation_.load(std::memory_order_acquire);
+      cv_.wait(lock, [&] { return generation_.load() != seen; });
+      gen = generation_.load();
     }
     seen = gen;
-    if (stop_.load(std::memory_order_acquire)) return;
-    run_chunks(index);
-    active_.fetch_sub(1, std::memory_order_acq_rel);
+    if (stop_.load()) return;
+    in_job_.fetch_add(1);
+    if (open_.load()) run_chunks(index);
+    in_job_.fetch_sub(1);
   }
 }
 

@@ -43,8 +43,10 @@ class ThreadPool {
   std::mutex mu_;
   std::condition_variable cv_;
   std::atomic<uint64_t> generation_{0};
-  std::atomic<int> active_{0};
-  std::atomic<int64_t> next_{0};
+  std::atomic<int64_t> next_{0};   // next unclaimed index
+  std::atomic<int64_t> done_{0};   // items finished
+  std::atomic<bool> open_{false};  // workers may still join the current job
+  std::atomic<int> in_job_{0};     // workers inside the current job
   std::atomic<bool> stop_{false};
   const ChunkFn* fn_ = nullptr;
   int64_t n_ = 0;
