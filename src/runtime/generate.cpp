@@ -17,9 +17,15 @@ Result<GenerateStats> generate(Session& session, std::span<const int32_t> prompt
   for (int32_t id : prompt) sampler.accept(id);
 
   auto t0 = clock::now();
-  SF_RETURN_IF_ERROR(session.feed(prompt));
+  // n_prompt counts the prompt tokens actually processed (a reused prefix costs nothing).
+  if (opts.reuse_prefix) {
+    SF_ASSIGN_OR_RETURN(st.n_prompt, session.feed_reusing_prefix(prompt));
+  } else {
+    session.truncate(0);
+    SF_RETURN_IF_ERROR(session.feed(prompt));
+    st.n_prompt = static_cast<int>(prompt.size());
+  }
   auto t1 = clock::now();
-  st.n_prompt = static_cast<int>(prompt.size());
   st.prompt_seconds = std::chrono::duration<double>(t1 - t0).count();
 
   for (;;) {

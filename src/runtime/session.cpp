@@ -47,8 +47,19 @@ Status Session::feed(std::span<const int32_t> ids, std::vector<float>* all_logit
     if (start + n == ids.size())
       std::memcpy(last_logits_.data(), logits_buf_.data() + (n_out - 1) * vocab, vocab * 4);
     n_past_ += static_cast<int>(n);
+    tokens_.insert(tokens_.end(), ids.begin() + start, ids.begin() + start + n);
   }
   return {};
+}
+
+Result<int> Session::feed_reusing_prefix(std::span<const int32_t> ids) {
+  size_t common = 0;
+  while (common < ids.size() && common < tokens_.size() && ids[common] == tokens_[common]) ++common;
+  // At least the last token is recomputed so last_logits() belongs to `ids`.
+  if (common == ids.size() && common > 0) --common;
+  truncate(static_cast<int>(common));
+  SF_RETURN_IF_ERROR(feed(ids.subspan(common)));
+  return static_cast<int>(ids.size() - common);
 }
 
 }  // namespace sf

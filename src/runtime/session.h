@@ -38,7 +38,16 @@ class Session {
   std::span<const float> last_logits() const { return last_logits_; }
 
   // Forgets everything after position n (n = 0 starts over).
-  void truncate(int n) { n_past_ = n < n_past_ ? n : n_past_; }
+  void truncate(int n) {
+    n_past_ = n < n_past_ ? n : n_past_;
+    tokens_.resize(n_past_);
+  }
+  // The tokens whose keys and values are in the cache, in order.
+  const std::vector<int32_t>& tokens() const { return tokens_; }
+  // Keeps the longest cached prefix shared with `ids` and feeds the rest, so a
+  // conversation re-rendered each turn only processes its new tokens.
+  // Returns how many tokens were actually fed.
+  Result<int> feed_reusing_prefix(std::span<const int32_t> ids);
 
   void set_trace(TraceFn fn) { scratch_.trace = std::move(fn); }
 
@@ -49,6 +58,7 @@ class Session {
   DecoderScratch scratch_;
   int n_batch_;
   int n_past_ = 0;
+  std::vector<int32_t> tokens_;
   Batch batch_;
   std::vector<float> logits_buf_;
   std::vector<float> last_logits_;
