@@ -13,8 +13,9 @@
 namespace sf {
 
 struct GenerateOptions {
-  int n_predict = 128;      // < 0: until end-of-generation or the context is full
-  bool stop_at_eog = true;  // stop at the tokenizer's end-of-generation tokens
+  int n_predict = 128;        // < 0: until end-of-generation or the context is full
+  bool stop_at_eog = true;    // stop at the tokenizer's end-of-generation tokens
+  bool reuse_prefix = false;  // keep the cached prefix the session shares with the prompt
 };
 
 struct GenerateStats {
