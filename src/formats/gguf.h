@@ -64,7 +64,10 @@ struct Value {
   std::optional<bool> as_bool() const;
   const std::string* as_string() const;
   const Array* as_array() const;
-  std::string to_display(size_t max_items = 8) const;  // for `starfire info`
+  // For `starfire info`: arrays longer than max_items show their first items and
+  // the count (`[1, 2, ... (151936 items)]`); strings are quoted, escaped and
+  // cut after 120 bytes.
+  std::string to_display(size_t max_items = 8) const;
 };
 
 struct TensorInfo {
@@ -82,7 +85,8 @@ class GgufFile {
  public:
   // Maps and validates a file. Errors name the path and the problem.
   static Result<std::shared_ptr<const GgufFile>> open(const std::string& path);
-  // Parses bytes already in memory (copied; used by fuzzing and tests).
+  // Parses bytes already in memory (copied; used by fuzzing and tests). Unlike
+  // a mapping, the copy is only as aligned as the heap allocation.
   static Result<std::shared_ptr<const GgufFile>> from_bytes(std::string bytes,
                                                             std::string name = "<memory>");
   ~GgufFile();
@@ -93,6 +97,8 @@ class GgufFile {
   uint32_t version() const { return version_; }
   size_t alignment() const { return alignment_; }
   size_t file_size() const { return size_; }
+  // Start of the data section; past file_size() in files without tensors that
+  // lack the trailing padding (llama.cpp's vocab-only files).
   size_t data_offset() const { return data_offset_; }
 
   const std::vector<std::pair<std::string, Value>>& metadata() const { return kv_; }
@@ -113,7 +119,8 @@ class GgufFile {
   std::string path_;
   const uint8_t* base_ = nullptr;
   size_t size_ = 0;
-  bool mapped_ = false;
+  // Keeps the file's mapping alive (open() only).
+  std::shared_ptr<const void> mapping_;
   std::string owned_;  // backing bytes for from_bytes()
   uint32_t version_ = 0;
   size_t alignment_ = 32;
