@@ -3,6 +3,27 @@
 // A weight matrix is stored as GGUF stores it: `rows` rows of `cols`
 // elements, each row contiguous in its tensor type. The product computes, for
 // each of the M activation rows x_m (length cols), y_m[r] = dot(W_r, x_m).
+//
+// Two paths, chosen by the active ISA level (core/cpu.h):
+//  * Scalar: every weight row is dequantized to f32 (core/quant.h reference)
+//    and dotted with the f32 activations. This is the all-F32 reference the
+//    model tests compare with llama.cpp's dequantized run (within 1e-3).
+//  * Avx2 / Avx512 ("native"): each activation row is converted once into the
+//    format llama.cpp pairs with the weight type (f16-rounded for F16, bf16
+//    for BF16, Q8_0-style blocks for Q4_0/Q5_0/Q8_0, with block sums for
+//    Q4_1/Q5_1, Q8_K for the K-quants; F32 is used as is) and multiplied by
+//    SIMD kernels (core/kernels/kernels.h), integer dot products for the
+//    quantized types. Results carry llama.cpp's native-path activation
+//    rounding (~1e-2 on logits), not the dequantized path's.
+// In both paths a row's result does not depend on M, on the other rows of X,
+// or on the number of threads (bit for bit), so batched and one-token passes
+// agree exactly.
+//
+// M == 1 streams each weight row once, rows split across threads in chunks
+// claimed atomically; M > 1 runs blocks of weight rows against blocks of
+// activation rows so a weight row in cache meets many activation rows.
+// Scratch is per calling thread and grows only: no allocation per call once
+// warm. Thread-safety: concurrent calls need distinct pools.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +48,10 @@ struct WeightView {
 // Y (M x W.rows, row stride ldy) = X (M x W.cols, row stride ldx) * W^T.
 void matmul(const WeightView& w, const float* x, int64_t ldx, float* y, int64_t ldy, int64_t m,
             ThreadPool& pool);
+
+// True when matmul at the active ISA level takes the native (SIMD kernel)
+// path for this weight type, false when it dequantizes rows to f32.
+bool matmul_is_native(DType type);
 
 // Dequantizes row r of W into out (W.cols floats).
 void weight_row_f32(const WeightView& w, int64_t r, float* out);

@@ -1,15 +1,18 @@
 // The architecture fixtures: tiny random-weight llama (Llama-3 RoPE factors),
 // qwen2 (q/k/v bias, tied output) and qwen3 (q/k norm) models in 13 tensor
 // types, with llama.cpp's logits (../shared/fixtures/models/README.md).
-// Our F32 forward pass on the dequantized weights must match llama.cpp's
-// all-F32 reference within 1e-3, its native quantized logits within the
-// per-file tolerance, and reproduce the greedy ids on the safe prefix.
+// Our scalar path (F32 arithmetic on dequantized weights) must match llama.cpp's
+// all-F32 reference within 1e-3 and reproduce the greedy ids on the safe
+// prefix; our fast native path (activations quantized per weight type, SIMD
+// integer kernels) must match llama.cpp's native quantized logits within the
+// per-file tolerance the fixture README gives.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/cpu.h"
 #include "models/model.h"
 #include "runtime/session.h"
 #include "test_util.h"
@@ -43,8 +46,16 @@ TEST(FixtureModelsManifest, HasAllThirtyNineFiles) {
   EXPECT_EQ(load_cases().size(), 39u);
 }
 
+// Runs the body with the kernels forced to one ISA level, restoring it after.
+struct IsaScope {
+  explicit IsaScope(Isa isa) : saved(active_isa()) { EXPECT_TRUE(set_isa(isa)); }
+  ~IsaScope() { set_isa(saved); }
+  Isa saved;
+};
+
 TEST(FixtureModelsAll, LogitsAndGreedyMatchLlamaCpp) {
   SF_REQUIRE_FIXTURE("models/models.json");
+  IsaScope scalar(Isa::Scalar);
   auto cases = load_cases();
   ASSERT_FALSE(cases.empty());
   for (const Case& c : cases) {
@@ -92,9 +103,37 @@ TEST(FixtureModelsAll, LogitsAndGreedyMatchLlamaCpp) {
   }
 }
 
+TEST(FixtureModelsAll, NativePathMatchesLlamaCppNativeLogits) {
+  SF_REQUIRE_FIXTURE("models/models.json");
+  for (Isa isa : {Isa::Avx2, Isa::Avx512}) {
+    if (!isa_supported(isa)) {
+      std::printf("skipping %s: not supported by this CPU\n", isa_name(isa));
+      continue;
+    }
+    IsaScope scope(isa);
+    for (const Case& c : load_cases()) {
+      SCOPED_TRACE(c.name() + " @ " + isa_name(isa));
+      auto model = Model::load_gguf(test::fixture("models/" + c.name()).string());
+      ASSERT_TRUE(model.ok()) << model.status().message();
+      SessionOptions so;
+      so.n_ctx = 64;
+      so.n_threads = 2;
+      Session session(*model, so);
+      std::vector<float> logits;
+      ASSERT_TRUE(session.feed(c.rec["prompt_ids"].get<std::vector<int32_t>>(), &logits).ok());
+      std::vector<float> native =
+          test::read_f32(test::fixture("models/" + c.rec["logits_file"].get<std::string>()));
+      const float tol = c.rec["native_logits_tolerance"].get<float>();
+      const float dn = max_abs_diff(logits, native);
+      EXPECT_LE(dn, tol) << "native logits differ from llama.cpp's native path by " << dn;
+    }
+  }
+}
+
 TEST(FixtureModelsAll, GreedyPathLogitsOfF32Files) {
   // The 32 logit rows along the greedy path exercise the KV-cache decode path.
   SF_REQUIRE_FIXTURE("models/models.json");
+  IsaScope scalar(Isa::Scalar);
   for (const Case& c : load_cases()) {
     if (c.rec["type"] != "F32") continue;
     SCOPED_TRACE(c.name());

@@ -1,0 +1,291 @@
+// Weight x activation kernels per type and ISA level, side by side.
+//
+//   matmul/<type>/<rows>x<cols>/M<m>/<isa>   the public matmul() on a thread
+//       pool (STARFIRE_BENCH_THREADS, default 2). Weights are rotated through
+//       copies totalling >= 96 MB, so M = 1 streams them from memory (or L3)
+//       as token generation does.
+//   kernel/<type>/<cols>/M<m>/<isa>          one thread, the raw kernel on
+//       ~256 KB of weights that stay in L2: the compute ceiling (SIMD levels).
+// Counters: GB/s of weights (the M = 1 figure of merit) and GFLOP/s
+// (2 * rows * cols * M per call; the M > 1 figure). Scalar is matmul's
+// dequantize + f32 dot path. After the runs a table compares the levels
+// (GB/s for M = 1, GFLOP/s otherwise). JSON for comparisons between runs:
+// --benchmark_out=FILE --benchmark_out_format=json. Filter with
+// --benchmark_filter=REGEX as usual.
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/cpu.h"
+#include "core/dtype.h"
+#include "core/fp16.h"
+#include "core/kernels/kernels.h"
+#include "core/matmul.h"
+#include "core/threadpool.h"
+
+namespace {
+
+using sf::DType;
+using sf::Isa;
+
+struct Shape {
+  int64_t rows, cols;
+};
+
+const Shape kShapes[] = {{896, 896}, {4864, 896}, {2048, 5632}, {4096, 4096}};
+const DType kTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q8_0, DType::Q4_0,
+                        DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q2_K, DType::Q3_K,
+                        DType::Q4_K, DType::Q5_K, DType::Q6_K};
+const Isa kIsas[] = {Isa::Scalar, Isa::Avx2, Isa::Avx512};
+const int64_t kMs[] = {1, 64};
+
+int bench_threads() {
+  const char* s = std::getenv("STARFIRE_BENCH_THREADS");
+  const int n = s ? std::atoi(s) : 2;
+  return n > 0 ? n : 2;
+}
+
+sf::ThreadPool& pool() {
+  static sf::ThreadPool p(bench_threads());
+  return p;
+}
+
+// Offsets of the fp16 scale fields in a block (others are random bytes).
+std::vector<int> fp16_fields(DType t) {
+  switch (t) {
+    case DType::Q4_1:
+    case DType::Q5_1:
+    case DType::Q4_K:
+    case DType::Q5_K:
+      return {0, 2};
+    case DType::Q2_K:
+      return {80, 82};
+    case DType::Q3_K:
+      return {108};
+    case DType::Q6_K:
+      return {208};
+    default:
+      return {0};
+  }
+}
+
+// Valid random rows: random bytes with moderate fp16 scales (values do not
+// change the speed, but NaNs could).
+void fill_random(DType t, uint8_t* p, size_t bytes, uint32_t seed) {
+  std::mt19937 rng(seed);
+  if (t == DType::F32) {
+    std::uniform_real_distribution<float> d(-1.f, 1.f);
+    for (size_t i = 0; i + 4 <= bytes; i += 4) {
+      const float v = d(rng);
+      std::memcpy(p + i, &v, 4);
+    }
+    return;
+  }
+  for (size_t i = 0; i < bytes; ++i) p[i] = static_cast<uint8_t>(rng());
+  std::uniform_real_distribution<float> d(0.001f, 0.05f);
+  const size_t bb = sf::traits(t).block_bytes;
+  for (size_t off = 0; off + bb <= bytes; off += bb) {
+    for (int f : fp16_fields(t)) {
+      const float v = d(rng);
+      const uint16_t h = t == DType::BF16 ? sf::f32_to_bf16(v) : sf::f32_to_fp16(v);
+      std::memcpy(p + off + f, &h, 2);
+    }
+  }
+}
+
+struct WeightSet {
+  std::vector<uint8_t> data;
+  size_t bytes = 0;  // one copy
+  int copies = 1;
+};
+
+const WeightSet& weights(DType t, Shape s) {
+  static std::map<std::string, std::unique_ptr<WeightSet>> cache;
+  const std::string key =
+      std::string(sf::type_name(t)) + std::to_string(s.rows) + "x" + std::to_string(s.cols);
+  auto& slot = cache[key];
+  if (!slot) {
+    slot = std::make_unique<WeightSet>();
+    slot->bytes = sf::row_bytes(t, s.cols) * static_cast<size_t>(s.rows);
+    slot->copies = static_cast<int>(std::max<size_t>(1, (96u << 20) / slot->bytes + 1));
+    slot->data.resize(slot->bytes * slot->copies);
+    fill_random(t, slot->data.data(), slot->bytes, 1);
+    for (int c = 1; c < slot->copies; ++c)
+      std::memcpy(slot->data.data() + c * slot->bytes, slot->data.data(), slot->bytes);
+  }
+  return *slot;
+}
+
+std::vector<float> activations(int64_t m, int64_t n) {
+  std::mt19937 rng(2);
+  std::normal_distribution<float> d(0.f, 1.f);
+  std::vector<float> x(static_cast<size_t>(m * n));
+  for (float& v : x) v = d(rng);
+  return x;
+}
+
+void set_counters(benchmark::State& state, double weight_bytes, double flops) {
+  const double it = static_cast<double>(state.iterations());
+  state.counters["GB/s"] = benchmark::Counter(weight_bytes * it / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(flops * it / 1e9, benchmark::Counter::kIsRate);
+}
+
+void bm_matmul(benchmark::State& state, DType t, Shape s, int64_t m, Isa isa) {
+  sf::set_isa(isa);
+  const WeightSet& ws = weights(t, s);
+  const auto x = activations(m, s.cols);
+  std::vector<float> y(static_cast<size_t>(m * s.rows));
+  int k = 0;
+  for (auto _ : state) {
+    const sf::WeightView wv{t, ws.data.data() + static_cast<size_t>(k) * ws.bytes, s.rows, s.cols};
+    sf::matmul(wv, x.data(), s.cols, y.data(), s.rows, m, pool());
+    benchmark::DoNotOptimize(y.data());
+    k = k + 1 == ws.copies ? 0 : k + 1;
+  }
+  set_counters(state, static_cast<double>(ws.bytes), 2.0 * s.rows * s.cols * m);
+  sf::set_isa(sf::best_isa());
+}
+
+void bm_kernel(benchmark::State& state, DType t, int64_t cols, int64_t m, Isa isa) {
+  const sf::kernels::TypeKernels& k = sf::kernels::type_kernels(isa, t);
+  const size_t rb = sf::row_bytes(t, cols);
+  const int64_t rows = std::max<int64_t>(4, static_cast<int64_t>((256u << 10) / rb) / 4 * 4);
+  std::vector<uint8_t> w(rb * rows);
+  fill_random(t, w.data(), w.size(), 3);
+  const auto x = activations(m, cols);
+  const size_t as = sf::kernels::act_row_bytes(k.format, cols);
+  std::vector<uint8_t> a(as * m);
+  for (int64_t i = 0; i < m; ++i) {
+    if (k.quantize)
+      k.quantize(x.data() + i * cols, a.data() + i * as, cols);
+    else
+      std::memcpy(a.data() + i * as, x.data() + i * cols, cols * sizeof(float));
+  }
+  std::vector<float> y(static_cast<size_t>(m * rows));
+  for (auto _ : state) {
+    k.gemm(w.data(), rb, rows, a.data(), as, m, cols, y.data(), rows);
+    benchmark::DoNotOptimize(y.data());
+  }
+  set_counters(state, static_cast<double>(w.size()), 2.0 * rows * cols * m);
+}
+
+// Collects each run's figure of merit for the closing table.
+class TableReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const Run& r : runs) {
+      if (r.error_occurred || r.run_type != Run::RT_Iteration) continue;
+      // name: kind/type/shape/M<m>/<isa>[/options...]
+      std::vector<std::string> parts;
+      const std::string name = r.benchmark_name();
+      for (size_t b = 0, e; b <= name.size(); b = e + 1) {
+        e = name.find('/', b);
+        if (e == std::string::npos) e = name.size();
+        parts.push_back(name.substr(b, e - b));
+      }
+      if (parts.size() < 5) continue;
+      const std::string row = parts[0] + "/" + parts[1] + "/" + parts[2] + "/" + parts[3];
+      const std::string& isa = parts[4];
+      const bool m1 = parts[3] == "M1";
+      const auto it = r.counters.find(m1 ? "GB/s" : "GFLOP/s");
+      if (it == r.counters.end()) continue;
+      if (!table_.count(row)) order_.push_back(row);
+      table_[row][isa] = it->second.value;
+    }
+  }
+
+  void print_table() const {
+    if (order_.empty()) return;
+    std::printf("\n%-32s %-8s %9s %9s %9s %9s %9s\n", "benchmark", "unit", "scalar", "avx2",
+                "avx512", "avx2/sc", "512/sc");
+    for (const std::string& row : order_) {
+      const auto& v = table_.at(row);
+      const bool m1 = row.size() >= 3 && row.compare(row.size() - 3, 3, "/M1") == 0;
+      auto get = [&](const char* isa) {
+        const auto it = v.find(isa);
+        return it == v.end() ? 0.0 : it->second;
+      };
+      auto cell = [](double x) {
+        char buf[16];
+        if (x > 0)
+          std::snprintf(buf, sizeof buf, "%9.2f", x);
+        else
+          std::snprintf(buf, sizeof buf, "%9s", "-");
+        return std::string(buf);
+      };
+      auto ratio = [](double a, double b) {
+        char buf[16];
+        if (a > 0 && b > 0)
+          std::snprintf(buf, sizeof buf, "%8.1fx", a / b);
+        else
+          std::snprintf(buf, sizeof buf, "%9s", "-");
+        return std::string(buf);
+      };
+      const double sc = get("scalar"), a2 = get("avx2"), a5 = get("avx512");
+      std::printf("%-32s %-8s %s %s %s %s %s\n", row.c_str(), m1 ? "GB/s" : "GFLOP/s",
+                  cell(sc).c_str(), cell(a2).c_str(), cell(a5).c_str(), ratio(a2, sc).c_str(),
+                  ratio(a5, sc).c_str());
+    }
+  }
+
+ private:
+  std::vector<std::string> order_;
+  std::map<std::string, std::map<std::string, double>> table_;
+};
+
+void register_all() {
+  for (DType t : kTypes) {
+    const int64_t bs = sf::traits(t).block_size;
+    for (const Shape& s : kShapes) {
+      if (s.cols % bs != 0) continue;
+      for (int64_t m : kMs) {
+        for (Isa isa : kIsas) {
+          if (!sf::isa_supported(isa)) continue;
+          const std::string name = std::string("matmul/") + sf::type_name(t) + "/" +
+                                   std::to_string(s.rows) + "x" + std::to_string(s.cols) + "/M" +
+                                   std::to_string(m) + "/" + sf::isa_name(isa);
+          benchmark::RegisterBenchmark(name.c_str(), bm_matmul, t, s, m, isa)
+              ->Unit(benchmark::kMicrosecond)
+              ->MinTime(0.2)
+              ->UseRealTime();
+        }
+      }
+    }
+    for (int64_t m : kMs) {
+      for (Isa isa : kIsas) {
+        // The Scalar level's kernels are the slow quantized-path oracle, not
+        // a production path: not timed.
+        if (isa == Isa::Scalar || !sf::isa_supported(isa)) continue;
+        const int64_t cols = 4096;
+        const std::string name = std::string("kernel/") + sf::type_name(t) + "/" +
+                                 std::to_string(cols) + "/M" + std::to_string(m) + "/" +
+                                 sf::isa_name(isa);
+        benchmark::RegisterBenchmark(name.c_str(), bm_kernel, t, cols, m, isa)
+            ->Unit(benchmark::kMicrosecond)
+            ->MinTime(0.1);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  std::printf("ISA: %s, matmul threads: %d\n", sf::describe_isa().c_str(), bench_threads());
+  register_all();
+  TableReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  reporter.print_table();
+  benchmark::Shutdown();
+  return 0;
+}
