@@ -6,6 +6,7 @@
 
 #include "cli/command.h"
 #include "cli/common.h"
+#include "core/cpu.h"
 #include "runtime/generate.h"
 #include "tokenizer/tokenizer.h"
 
@@ -95,10 +96,10 @@ int run(int argc, char** argv) {
   const GenerateStats& g = *st;
   std::fprintf(stderr,
                "\nprompt: %d tokens in %.3f s (%.2f tok/s) | generation: %d tokens in %.3f s "
-               "(%.2f tok/s) | stop: %s | threads: %d\n",
+               "(%.2f tok/s) | stop: %s | threads: %d | kernels: %s\n",
                g.n_prompt, g.prompt_seconds, g.n_prompt / std::max(g.prompt_seconds, 1e-9),
                g.n_generated, g.gen_seconds, g.n_generated / std::max(g.gen_seconds, 1e-9),
-               g.stop_reason.c_str(), session.n_threads());
+               g.stop_reason.c_str(), session.n_threads(), isa_name(active_isa()));
   return 0;
 }
 
