@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
@@ -16,11 +17,13 @@ inline std::filesystem::path fixtures_dir() { return STARFIRE_FIXTURES; }
 
 inline std::filesystem::path fixture(const std::string& rel) { return fixtures_dir() / rel; }
 
-// Scratch directory for files a test writes (never beside the read-only fixtures).
+// Scratch file for a test (never beside the read-only fixtures). The name is
+// made unique per process: ctest runs the tests of one executable as parallel
+// processes, which must not write each other's files.
 inline std::filesystem::path tmp_path(const std::string& name) {
   std::filesystem::path dir = STARFIRE_TEST_TMP;
   std::filesystem::create_directories(dir);
-  return dir / name;
+  return dir / (std::to_string(::getpid()) + "_" + name);
 }
 
 inline std::string read_file(const std::filesystem::path& p) {

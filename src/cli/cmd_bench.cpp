@@ -62,17 +62,17 @@ int run(int argc, char** argv) {
   Session session(*model, so);
 
   size_t bytes = 0, params = 0;
-  for (const auto& t : m.file().tensors()) {
+  for (const auto& t : m.tensor_records()) {
     bytes += t.n_bytes;
-    params += static_cast<size_t>(t.n_elements());
+    params += static_cast<size_t>(t.n_elements);
   }
   std::string types;
   {
     std::map<std::string, size_t> by;
-    for (const auto& t : m.file().tensors()) by[type_name(t.type)] += t.n_bytes;
+    for (const auto& t : m.tensor_records()) by[type_name(t.type)] += t.n_bytes;
     for (const auto& [k, v] : by) types += (types.empty() ? "" : "+") + k;
   }
-  const std::string name = std::filesystem::path(m.file().path()).filename().string();
+  const std::string name = std::filesystem::path(m.source_path()).filename().string();
   // Deterministic token ids spread over the vocabulary.
   auto token = [&](int i) { return static_cast<int32_t>((1 + 7919LL * i) % c.n_vocab); };
   using clock = std::chrono::steady_clock;

@@ -15,7 +15,8 @@ static constexpr const char* kDefaultModel = "models/default.gguf";
 
 std::vector<Flag> model_flags() {
   return {
-      {"--model", "-m", "PATH", "GGUF model file", kDefaultModel},
+      {"--model", "-m", "PATH", "GGUF file, Hugging Face folder, or stored model (org/name[:file])",
+       kDefaultModel},
       {"--threads", "-t", "N", "threads (0: all cores)", "0"},
       {"--ctx-size", "-c", "N", "context size in tokens (0: model's, capped at 4096)", "0"},
       {"--batch-size", "-b", "N", "prompt tokens per forward pass", "512"},
@@ -47,13 +48,11 @@ std::vector<Flag> sampling_flags() {
 
 Result<std::shared_ptr<const Model>> load_model(const Args& args) {
   std::string path = args.str("--model");
-  if (!std::filesystem::exists(path)) {
-    if (!args.has("--model"))
-      return errorf("no model given and the default model '%s' is not here; pass -m MODEL.gguf",
-                    path.c_str());
-    return errorf("model file '%s' not found; check the path (-m)", path.c_str());
-  }
-  return Model::load_gguf(path);
+  if (!args.has("--model") && !std::filesystem::exists(path))
+    return errorf("no model given and the default model '%s' is not here; pass -m MODEL.gguf",
+                  path.c_str());
+  // A GGUF file, a Hugging Face folder, or a stored model's name (org/name[:file]).
+  return Model::load(path);
 }
 
 Result<std::vector<int32_t>> prompt_ids(const Args& args, const Model& model) {
@@ -72,7 +71,7 @@ Result<std::vector<int32_t>> prompt_ids(const Args& args, const Model& model) {
   }
   const Tokenizer* tok = model.tokenizer();
   if (!tok)
-    return errorf("%s has no usable tokenizer (%s); use --prompt-ids", model.file().path().c_str(),
+    return errorf("%s has no usable tokenizer (%s); use --prompt-ids", model.source_path().c_str(),
                   model.tokenizer_error().c_str());
   std::vector<int32_t> ids = tok->encode(text, !args.has("--no-bos"), true);
   if (ids.empty())

@@ -27,6 +27,14 @@ struct ModelConfig {
   int rope_dim = 0;  // dimensions rotated per head (== head_dim for these models)
   RopeMode rope_mode = RopeMode::Norm;
   float rope_linear_scale = 1.0f;  // positions are divided by this ("linear" rope scaling)
+  // Per-pair frequency divisors [head_dim / 2] (Llama 3 rope scaling) when
+  // they come from config.json rather than a rope_freqs.weight tensor.
+  std::vector<float> rope_freq_factors;
+  // Attention window of a sliding-window model (Mistral v0.1); 0: none. The
+  // decoder attends to the whole context, which equals sliding-window
+  // attention while the context is no longer than the window, so loaders cap
+  // n_ctx_train at it.
+  int sliding_window = 0;
 
   // Architecture features (the whole difference between llama, qwen2 and qwen3).
   bool qkv_bias = false;     // q/k/v projections carry a bias

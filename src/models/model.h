@@ -1,6 +1,12 @@
 // A loaded model: configuration, immutable weight views into the memory-mapped
-// file, and the tokenizer. Many sessions share one Model; all mutable state
+// file(s), and the tokenizer. Many sessions share one Model; all mutable state
 // (KV cache, activations) lives outside it (models/kv_cache.h, models/decoder.h).
+//
+// Sources: a GGUF file, a Hugging Face folder (config.json, *.safetensors,
+// tokenizer.json), or the name of a model in the local store
+// (models/model_store.h). Weights stay in the mappings where their layout is
+// usable as is; tensors that must change (bf16/f16 norm weights to f32,
+// misaligned data) are converted once into buffers the Model owns.
 #pragma once
 
 #include <memory>
@@ -35,14 +41,32 @@ struct ModelWeights {
 
 class Model {
  public:
+  // Loads a GGUF file, a Hugging Face folder, or a stored model's name
+  // ("Qwen/Qwen2.5-0.5B-Instruct" or "Qwen/Qwen2.5-0.5B-Instruct:file.gguf").
+  static Result<std::shared_ptr<const Model>> load(const std::string& path_or_name);
   // Loads a GGUF model file. Errors name the file and the missing/bad tensor or key.
   static Result<std::shared_ptr<const Model>> load_gguf(const std::string& path);
+  // Loads a Hugging Face folder: config.json, model.safetensors (or a sharded
+  // set with its index), tokenizer.json + tokenizer_config.json when present.
+  static Result<std::shared_ptr<const Model>> load_hf(const std::string& folder);
   // Builds a model from an already-open GGUF (used by tests and tools).
   static Result<std::shared_ptr<const Model>> from_gguf(std::shared_ptr<const gguf::GgufFile> f);
 
   const ModelConfig& config() const { return config_; }
   const ModelWeights& weights() const { return weights_; }
-  const gguf::GgufFile& file() const { return *file_; }
+  // The GGUF file (checked: only for models loaded from GGUF; see gguf()).
+  const gguf::GgufFile& file() const;
+  const gguf::GgufFile* gguf() const { return file_.get(); }
+  // What was loaded: the GGUF path or the HF folder.
+  const std::string& source_path() const { return source_; }
+  // Every stored tensor as loaded (name as in the source, type, size).
+  struct TensorRecord {
+    std::string name;
+    DType type;
+    int64_t n_elements;
+    size_t n_bytes;
+  };
+  const std::vector<TensorRecord>& tensor_records() const { return records_; }
   // nullptr when the file has no usable tokenizer metadata.
   const Tokenizer* tokenizer() const { return tokenizer_.get(); }
   std::shared_ptr<const Tokenizer> tokenizer_ptr() const { return tokenizer_; }
@@ -51,7 +75,11 @@ class Model {
  private:
   ModelConfig config_;
   ModelWeights weights_;
-  std::shared_ptr<const gguf::GgufFile> file_;
+  std::shared_ptr<const gguf::GgufFile> file_;     // GGUF models
+  std::vector<std::shared_ptr<const void>> keep_;  // other mappings the views point into
+  std::vector<std::vector<float>> owned_;          // tensors converted at load time
+  std::string source_;
+  std::vector<TensorRecord> records_;
   std::shared_ptr<const Tokenizer> tokenizer_;
   std::string tokenizer_error_;
 };

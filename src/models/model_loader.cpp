@@ -2,9 +2,11 @@
 // keys, then the architecture's differences, then every tensor checked for
 // presence, type and shape before any forward pass can touch it.
 #include <cstdio>
+#include <filesystem>
 
 #include "models/arch.h"
 #include "models/model.h"
+#include "models/model_store.h"
 #include "tokenizer/tokenizer.h"
 
 namespace sf {
@@ -148,6 +150,22 @@ Status read_weights(const gguf::GgufFile& f, ModelConfig& c, ModelWeights& w) {
 
 }  // namespace
 
+const gguf::GgufFile& Model::file() const {
+  SF_CHECK(file_ != nullptr, "Model::file() on a model not loaded from GGUF (use gguf())");
+  return *file_;
+}
+
+Result<std::shared_ptr<const Model>> Model::load(const std::string& path_or_name) {
+  std::error_code ec;
+  const std::filesystem::file_status st = std::filesystem::status(path_or_name, ec);
+  if (std::filesystem::is_directory(st)) return load_hf(path_or_name);
+  if (std::filesystem::exists(st)) return load_gguf(path_or_name);
+  auto stored = store::resolve(path_or_name);
+  if (!stored.ok()) return stored.status();
+  if (std::filesystem::is_directory(*stored, ec)) return load_hf(*stored);
+  return load_gguf(*stored);
+}
+
 Result<std::shared_ptr<const Model>> Model::load_gguf(const std::string& path) {
   SF_ASSIGN_OR_RETURN(auto file, gguf::GgufFile::open(path));
   return from_gguf(std::move(file));
@@ -156,6 +174,9 @@ Result<std::shared_ptr<const Model>> Model::load_gguf(const std::string& path) {
 Result<std::shared_ptr<const Model>> Model::from_gguf(std::shared_ptr<const gguf::GgufFile> f) {
   auto m = std::shared_ptr<Model>(new Model());
   m->file_ = f;
+  m->source_ = f->path();
+  for (const gguf::TensorInfo& t : f->tensors())
+    m->records_.push_back({t.name, t.type, t.n_elements(), t.n_bytes});
   auto arch = f->get_string("general.architecture");
   if (!arch)
     return errorf("%s: missing 'general.architecture'; this is not a model file (vocab-only?)",
