@@ -10,6 +10,7 @@ PKGS=(
   libbenchmark-dev             # microbenchmarks
   nlohmann-json3-dev           # JSON (CLI output, tokenizer.json, configs)
   libicu-dev                   # Unicode categories and normalization for tokenizers
+  libcpp-httplib-dev           # HTTP server for `starfire serve`
   python3                      # test helpers that read fixture manifests
 )
 
@@ -17,9 +18,23 @@ missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js runs the server tests that use the official `openai` npm client; any
+# install that provides the commands will do (Debian's, or a vendor's).
+command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
+
+# The openai client for those tests, pinned by its package-lock.json.
+install_node_packages() {
+  local dir="$(dirname "$0")/../tests/server/openai_client"
+  if [ -f "$dir/package.json" ] && [ ! -d "$dir/node_modules/openai" ] && command -v npm >/dev/null; then
+    echo "setup: installing the openai npm client for the server tests"
+    (cd "$dir" && npm ci --no-audit --no-fund --silent) ||
+      echo "setup: npm ci failed; the openai client tests will be skipped" >&2
+  fi
+}
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all build dependencies are installed"
+  install_node_packages
   exit 0
 fi
 
@@ -32,3 +47,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_node_packages

@@ -84,12 +84,16 @@ DecoderScratch::DecoderScratch(const Model& model, int max_tokens_, int n_ctx, i
   for (int i = 0; i < c.head_dim / 2; ++i)
     inv_freq[i] = std::pow(static_cast<double>(c.rope_base), -2.0 * i / c.head_dim);
   // Llama 3's long-context factors divide each pair's frequency.
-  if (const WeightView& f = model.weights().rope_freqs; !f.empty())
+  if (const WeightView& f = model.weights().rope_freqs; !f.empty()) {
     for (int i = 0; i < c.head_dim / 2; ++i) inv_freq[i] /= static_cast<const float*>(f.data)[i];
+  } else if (static_cast<int>(c.rope_freq_factors.size()) == c.head_dim / 2) {
+    // Same factors computed from a Hugging Face config.json's rope_scaling.
+    for (int i = 0; i < c.head_dim / 2; ++i) inv_freq[i] /= c.rope_freq_factors[i];
+  }
 }
 
 Status forward(const Model& model, const Batch& batch, KvCache& cache, DecoderScratch& s,
-               ThreadPool& pool, float* logits) {
+               ThreadPool& pool, float* logits, float* hidden) {
   SF_RETURN_IF_ERROR(validate(model, batch, cache, s));
   const ModelConfig& c = model.config();
   const ModelWeights& w = model.weights();
@@ -172,8 +176,9 @@ Status forward(const Model& model, const Batch& batch, KvCache& cache, DecoderSc
             s.xn.data() + n_out * E, E, c.rms_eps);
     ++n_out;
   }
-  if (n_out > 0) matmul(w.output, s.xn.data(), E, logits, c.n_vocab, n_out, pool);
-  if (s.trace && n_out > 0) s.trace("result_output", -1, logits, n_out, c.n_vocab);
+  if (hidden && n_out > 0) std::memcpy(hidden, s.xn.data(), n_out * E * sizeof(float));
+  if (logits && n_out > 0) matmul(w.output, s.xn.data(), E, logits, c.n_vocab, n_out, pool);
+  if (s.trace && logits && n_out > 0) s.trace("result_output", -1, logits, n_out, c.n_vocab);
   return {};
 }
 

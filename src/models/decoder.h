@@ -35,7 +35,10 @@ struct DecoderScratch {
 // Runs the batch; writes the logits of each entry with want_logits, in batch
 // order, to `logits` (n_logits x n_vocab). Errors (bad token id, position out
 // of the cache, batch too large) are returned before any state changes.
+// Embeddings: when `hidden` is given, the final-normed hidden state of each
+// wanted entry is also written there (n_logits x n_embd); `logits` may then be
+// nullptr to skip the output head.
 Status forward(const Model& model, const Batch& batch, KvCache& cache, DecoderScratch& scratch,
-               ThreadPool& pool, float* logits);
+               ThreadPool& pool, float* logits, float* hidden = nullptr);
 
 }  // namespace sf

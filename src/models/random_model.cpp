@@ -92,6 +92,7 @@ Status write_random_model(const RandomModelSpec& s, const std::string& path) {
     w.set("tokenizer.ggml.bos_token_id", gguf::Value::u32(1));
     w.set("tokenizer.ggml.eos_token_id", gguf::Value::u32(2));
   }
+  if (!s.chat_template.empty()) w.set("tokenizer.chat_template", gguf::Value::str(s.chat_template));
 
   Gauss g(s.seed);
   Status st;

@@ -27,7 +27,8 @@ struct RandomModelSpec {
   bool tied_output = false;  // qwen2/qwen3 usually tie
   uint64_t seed = 1;
   float weight_std = 0.05f;
-  bool with_vocab = true;  // add a byte-level SPM vocabulary (tokenizer.ggml.*)
+  bool with_vocab = true;     // add a byte-level SPM vocabulary (tokenizer.ggml.*)
+  std::string chat_template;  // tokenizer.chat_template when non-empty (server tests)
 };
 
 Status write_random_model(const RandomModelSpec& spec, const std::string& path);
