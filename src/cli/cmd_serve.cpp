@@ -27,11 +27,14 @@ Result<std::string> read_text(const std::string& path, const char* what) {
 
 int serve(int argc, char** argv) {
   std::vector<Flag> flags = model_flags();
-  for (auto& f : flags)
+  for (auto& f : flags) {
     if (f.long_name == "--batch-size") {
       f.help = "token budget per engine step (decode tokens + prompt chunks)";
       f.default_value = "256";
     }
+    if (f.long_name == "--ctx-size")  // per slot: KV memory is --parallel x this
+      f.help = "context per request slot in tokens (0: model's, capped at 4096)";
+  }
   flags.push_back(
       {"--host", "", "ADDR", "address to listen on (loopback unless told otherwise)", "127.0.0.1"});
   flags.push_back({"--port", "", "N", "port to listen on (0: any free port)", "8080"});
