@@ -21,7 +21,9 @@ Session::Session(std::shared_ptr<const Model> model, const SessionOptions& opts)
                pool_.size()),
       n_batch_(std::max(1, std::min(opts.n_batch, cache_.n_ctx()))) {
   const size_t vocab = static_cast<size_t>(model_->config().n_vocab);
-  logits_buf_.resize(static_cast<size_t>(n_batch_) * vocab);
+  // One row is enough unless every position's logits are asked for (feed()
+  // grows it then): a full n_batch x vocab buffer is 300 MB for Qwen's vocab.
+  logits_buf_.resize(vocab);
   last_logits_.resize(vocab);
 }
 
@@ -40,6 +42,8 @@ Status Session::feed(std::span<const int32_t> ids, std::vector<float>* all_logit
     for (size_t i = 0; i < n; ++i)
       batch_.add(ids[start + i], n_past_ + static_cast<int>(i), 0,
                  all_logits != nullptr || start + i + 1 == ids.size());
+    if (logits_buf_.size() < static_cast<size_t>(batch_.n_logits()) * vocab)
+      logits_buf_.resize(static_cast<size_t>(batch_.n_logits()) * vocab);
     SF_RETURN_IF_ERROR(forward(*model_, batch_, cache_, scratch_, pool_, logits_buf_.data()));
     const size_t n_out = static_cast<size_t>(batch_.n_logits());
     if (all_logits)
