@@ -9,16 +9,10 @@
 #include "core/kernels/prefetch.h"
 #include "core/kernels/registry.h"
 #include "core/kernels/tile_driver.h"
+#include "core/kernels/x86_loads.h"
 
 namespace sf::kernels::avx2 {
 namespace {
-
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 
 inline __m256 widen_bf16(__m128i h) {
   return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));

@@ -21,25 +21,10 @@
 #include "core/kernels/prefetch.h"
 #include "core/kernels/registry.h"
 #include "core/kernels/tile_driver.h"
+#include "core/kernels/x86_loads.h"
 
 namespace sf::kernels::avx512 {
 namespace {
-
-template <class T>
-inline T read(const uint8_t* p) {
-  T v;
-  std::memcpy(&v, p, sizeof(T));
-  return v;
-}
-inline __m128i load128(const uint8_t* p) {
-  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-}
-inline __m256i load256(const uint8_t* p) {
-  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-}
-inline float h2f(const uint8_t* p) {
-  return _cvtsh_ss(read<uint16_t>(p));
-}
 
 // [v >> s0 | v >> s1] & mask, as 64 bytes (the shifts stay inside each byte's
 // kept bits).

@@ -14,31 +14,10 @@
 #include "core/kernels/prefetch.h"
 #include "core/kernels/registry.h"
 #include "core/kernels/tile_driver.h"
+#include "core/kernels/x86_loads.h"
 
 namespace sf::kernels::avx2 {
 namespace {
-
-template <class T>
-inline T read(const uint8_t* p) {
-  T v;
-  std::memcpy(&v, p, sizeof(T));
-  return v;
-}
-
-inline __m128i load128(const uint8_t* p) {
-  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-}
-
-inline float h2f(const uint8_t* p) {
-  return _cvtsh_ss(read<uint16_t>(p));
-}
-
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 
 // [low nibbles | high nibbles] of 16 bytes: the block's 32 levels in order.
 inline __m256i nibbles(__m128i q) {
