@@ -43,6 +43,7 @@ Status Args::parse(int argc, char** argv) {
         value = argv[++i];
       }
       values_[f->long_name] = value;
+      all_values_[f->long_name].push_back(value);
     } else {
       positional_.push_back(a);
     }
@@ -65,6 +66,11 @@ std::string Args::help() const {
 
 bool Args::has(const std::string& long_name) const {
   return values_.count(long_name) > 0;
+}
+
+std::vector<std::string> Args::all(const std::string& long_name) const {
+  auto it = all_values_.find(long_name);
+  return it == all_values_.end() ? std::vector<std::string>{} : it->second;
 }
 
 std::string Args::str(const std::string& long_name) const {

@@ -29,6 +29,9 @@ class Args {
 
   bool has(const std::string& long_name) const;         // given on the command line
   std::string str(const std::string& long_name) const;  // value or default
+  // Every value given for a repeatable flag, in command-line order (str()
+  // returns the last one).
+  std::vector<std::string> all(const std::string& long_name) const;
   Result<int> integer(const std::string& long_name) const;
   Result<double> number(const std::string& long_name) const;
   bool flag(const std::string& long_name) const { return has(long_name); }
@@ -39,6 +42,7 @@ class Args {
   std::string command_, usage_;
   std::vector<Flag> flags_;
   std::map<std::string, std::string> values_;
+  std::map<std::string, std::vector<std::string>> all_values_;
   std::vector<std::string> positional_;
 };
 

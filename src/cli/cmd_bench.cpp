@@ -31,6 +31,7 @@ Stats stats(const std::vector<double>& v) {
 
 int run(int argc, char** argv) {
   std::vector<Flag> flags = model_flags();
+  flags.push_back(lora_flag());
   flags.push_back({"--n-prompt", "-p", "N", "prompt tokens for the pp test (0: skip)", "512"});
   flags.push_back({"--n-gen", "-n", "N", "generated tokens for the tg test (0: skip)", "128"});
   flags.push_back({"--repetitions", "-r", "N", "repetitions of each test", "5"});
@@ -59,6 +60,9 @@ int run(int argc, char** argv) {
   so.n_threads = *threads;
   so.n_batch = *batch;
   so.n_ctx = std::max(*n_prompt, 1) + std::max(*n_gen, 1) + 1;
+  auto lora = load_loras(args, **model);
+  if (!lora.ok()) return fail(lora.status().message());
+  so.lora = *lora;
   Session session(*model, so);
 
   size_t bytes = 0, params = 0;

@@ -17,6 +17,7 @@ namespace {
 
 int run(int argc, char** argv) {
   std::vector<Flag> flags = model_flags();
+  flags.push_back(lora_flag());
   for (auto& f : sampling_flags()) flags.push_back(f);
   flags.push_back({"--system", "", "TEXT", "system prompt", ""});
   flags.push_back({"--chat-template-file", "", "PATH", "use this Jinja template instead", ""});
@@ -69,6 +70,9 @@ int run(int argc, char** argv) {
   SessionOptions so;
   so.n_threads = *threads;
   so.n_ctx = *ctx;
+  auto lora = load_loras(args, **model);
+  if (!lora.ok()) return fail(lora.status().message());
+  so.lora = *lora;
   Session session(*model, so);
   Sampler sampler(*sp);
   GenerateOptions go;

@@ -12,6 +12,7 @@ namespace {
 
 int run(int argc, char** argv) {
   std::vector<Flag> flags = model_flags();
+  flags.push_back(lora_flag());
   for (auto& f : prompt_flags()) flags.push_back(f);
   flags.push_back({"--json", "", "", "print {\"ids\": [...], \"logits\": [[...], ...]}", ""});
   Args args("logits", "-m MODEL.gguf (-p PROMPT | --prompt-ids 1,2,3) --json", flags);
@@ -31,6 +32,9 @@ int run(int argc, char** argv) {
   SessionOptions so;
   so.n_threads = *threads;
   so.n_ctx = *ctx > 0 ? *ctx : std::max<int>(static_cast<int>(ids->size()), 1);
+  auto lora = load_loras(args, **model);
+  if (!lora.ok()) return fail(lora.status().message());
+  so.lora = *lora;
   Session session(*model, so);
   std::vector<float> logits;
   if (Status s = session.feed(*ids, &logits); !s.ok()) return fail(s.message());

@@ -15,6 +15,7 @@ namespace {
 
 int run(int argc, char** argv) {
   std::vector<Flag> flags = model_flags();
+  flags.push_back(lora_flag());
   for (auto& f : prompt_flags()) flags.push_back(f);
   for (auto& f : sampling_flags()) flags.push_back(f);
   flags.push_back(
@@ -45,6 +46,9 @@ int run(int argc, char** argv) {
   so.n_ctx = *ctx;
   so.n_threads = *threads;
   so.n_batch = *batch;
+  auto lora = load_loras(args, **model);
+  if (!lora.ok()) return fail(lora.status().message());
+  so.lora = *lora;
   Session session(*model, so);
   Sampler sampler(*sp);
   GenerateOptions go;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -53,6 +54,49 @@ Result<std::shared_ptr<const Model>> load_model(const Args& args) {
                   path.c_str());
   // A GGUF file, a Hugging Face folder, or a stored model's name (org/name[:file]).
   return Model::load(path);
+}
+
+Flag lora_flag() {
+  return {"--lora", "", "FILE[:SCALE]",
+          "LoRA adapter (GGUF or PEFT folder), optionally scaled; repeat for several", ""};
+}
+
+Result<std::pair<std::string, float>> parse_lora_spec(const std::string& spec) {
+  if (spec.empty()) return Status::error("--lora needs a file: --lora adapter.gguf[:SCALE]");
+  const size_t colon = spec.rfind(':');
+  if (std::filesystem::exists(spec) || colon == std::string::npos || colon == 0)
+    return std::pair<std::string, float>(spec, 1.0f);
+  const std::string num = spec.substr(colon + 1);
+  char* end = nullptr;
+  const double x = std::strtod(num.c_str(), &end);
+  if (num.empty() || *end != '\0' || !std::isfinite(x))
+    return errorf("--lora %s: '%s' is not a scale (expected FILE or FILE:SCALE, e.g. a.gguf:0.5)",
+                  spec.c_str(), num.c_str());
+  return std::pair<std::string, float>(spec.substr(0, colon), static_cast<float>(x));
+}
+
+Result<LoraAdapter> read_lora(const std::string& path, const ModelConfig& cfg) {
+  if (std::filesystem::is_directory(path)) return load_lora_peft(path, cfg);
+  if (!std::filesystem::exists(path)) return errorf("LoRA adapter %s does not exist", path.c_str());
+  return load_lora_gguf(path);
+}
+
+Result<std::vector<LoraAdapter>> read_loras(const Args& args, const Model& model) {
+  std::vector<LoraAdapter> out;
+  for (const std::string& spec : args.all("--lora")) {
+    SF_ASSIGN_OR_RETURN(auto ps, parse_lora_spec(spec));
+    SF_ASSIGN_OR_RETURN(LoraAdapter a, read_lora(ps.first, model.config()));
+    a.scale = ps.second;
+    SF_RETURN_IF_ERROR(validate_lora(a, model.config()).with_context(ps.first));
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+Result<std::shared_ptr<const LoraSet>> load_loras(const Args& args, const Model& model) {
+  if (!args.has("--lora")) return std::shared_ptr<const LoraSet>();
+  SF_ASSIGN_OR_RETURN(auto adapters, read_loras(args, model));
+  return LoraSet::create(model, adapters);
 }
 
 Result<std::vector<int32_t>> prompt_ids(const Args& args, const Model& model) {

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "cli/args.h"
+#include "models/lora_adapter.h"
+#include "models/lora_apply.h"
 #include "models/model.h"
 #include "runtime/sampler.h"
 
@@ -18,6 +20,19 @@ std::vector<Flag> prompt_flags();
 std::vector<Flag> sampling_flags();
 
 Result<std::shared_ptr<const Model>> load_model(const Args& args);
+
+// --lora FILE[:SCALE], repeatable: a LoRA adapter GGUF or a PEFT folder, with
+// an optional multiplier (default 1). Commands that apply adapters add it.
+Flag lora_flag();
+// "FILE[:SCALE]" -> (FILE, SCALE); a FILE that exists as given wins, so paths
+// with ':' still work.
+Result<std::pair<std::string, float>> parse_lora_spec(const std::string& spec);
+// One adapter: a GGUF file, or a PEFT folder read for `cfg`.
+Result<LoraAdapter> read_lora(const std::string& path, const ModelConfig& cfg);
+// Every --lora, in order, checked against the model.
+Result<std::vector<LoraAdapter>> read_loras(const Args& args, const Model& model);
+// read_loras resolved for SessionOptions::lora; nullptr when no --lora was given.
+Result<std::shared_ptr<const LoraSet>> load_loras(const Args& args, const Model& model);
 // Token ids from --prompt-ids, or -p/--prompt (or --file) through the model's tokenizer.
 Result<std::vector<int32_t>> prompt_ids(const Args& args, const Model& model);
 Result<SamplerParams> sampler_params(const Args& args);

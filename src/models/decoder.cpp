@@ -6,6 +6,7 @@
 #include "core/matmul.h"
 #include "core/ops.h"
 #include "core/threadpool.h"
+#include "models/lora_apply.h"
 
 namespace sf {
 namespace {
@@ -51,6 +52,7 @@ Status validate(const Model& model, const Batch& batch, const KvCache& cache,
   if (batch.size() > s.max_tokens)
     return errorf("forward: batch of %lld tokens exceeds the scratch capacity of %d",
                   static_cast<long long>(batch.size()), s.max_tokens);
+  if (s.lora) SF_RETURN_IF_ERROR(s.lora->compatible(model));
   for (int64_t i = 0; i < batch.size(); ++i) {
     if (batch.token[i] < 0 || batch.token[i] >= c.n_vocab)
       return errorf("token id %d is out of range: the model's vocabulary has %d tokens",
@@ -103,6 +105,10 @@ Status forward(const Model& model, const Batch& batch, KvCache& cache, DecoderSc
   const float att_scale = 1.0f / std::sqrt(static_cast<float>(HD));
 
   const std::vector<double>& inv_freq = s.inv_freq;
+  // y (m x out) += the adapters' B (A x) for projection p of layer l.
+  auto lora = [&](int l, LoraProj p, const float* x, int64_t in, float* y, int64_t out) {
+    if (s.lora) s.lora->apply(l, p, x, in, y, out, m, s.lora_tmp, pool);
+  };
 
   for (int64_t i = 0; i < m; ++i) weight_row_f32(w.tok_embd, batch.token[i], s.x.data() + i * E);
   if (s.trace) s.trace("inp_embd", -1, s.x.data(), m, E);
@@ -115,6 +121,9 @@ Status forward(const Model& model, const Batch& batch, KvCache& cache, DecoderSc
     matmul(L.wq, s.xn.data(), E, s.q.data(), Q, m, pool);
     matmul(L.wk, s.xn.data(), E, s.k.data(), KV, m, pool);
     matmul(L.wv, s.xn.data(), E, s.v.data(), KV, m, pool);
+    lora(l, LoraProj::Q, s.xn.data(), E, s.q.data(), Q);
+    lora(l, LoraProj::K, s.xn.data(), E, s.k.data(), KV);
+    lora(l, LoraProj::V, s.xn.data(), E, s.v.data(), KV);
     add_bias(s.q.data(), L.bq, m, Q);
     add_bias(s.k.data(), L.bk, m, KV);
     add_bias(s.v.data(), L.bv, m, KV);
@@ -155,6 +164,7 @@ Status forward(const Model& model, const Batch& batch, KvCache& cache, DecoderSc
     if (s.trace) s.trace("kqv_out", l, s.att.data(), m, Q);
 
     matmul(L.wo, s.att.data(), Q, s.out_rows.data(), E, m, pool);
+    lora(l, LoraProj::O, s.att.data(), Q, s.out_rows.data(), E);
     for (int64_t j = 0; j < m * E; ++j) s.x[j] += s.out_rows[j];
 
     for (int64_t i = 0; i < m; ++i)
@@ -162,8 +172,11 @@ Status forward(const Model& model, const Batch& batch, KvCache& cache, DecoderSc
               E, c.rms_eps);
     matmul(L.w_gate, s.xn.data(), E, s.ffn_gate.data(), c.n_ff, m, pool);
     matmul(L.w_up, s.xn.data(), E, s.ffn_up.data(), c.n_ff, m, pool);
+    lora(l, LoraProj::Gate, s.xn.data(), E, s.ffn_gate.data(), c.n_ff);
+    lora(l, LoraProj::Up, s.xn.data(), E, s.ffn_up.data(), c.n_ff);
     swiglu(s.ffn_gate.data(), s.ffn_up.data(), m * c.n_ff);
     matmul(L.w_down, s.ffn_gate.data(), c.n_ff, s.out_rows.data(), E, m, pool);
+    lora(l, LoraProj::Down, s.ffn_gate.data(), c.n_ff, s.out_rows.data(), E);
     for (int64_t j = 0; j < m * E; ++j) s.x[j] += s.out_rows[j];
     if (s.trace) s.trace("l_out", l, s.x.data(), m, E);
   }

@@ -16,6 +16,7 @@
 namespace sf {
 
 class ThreadPool;
+class LoraSet;
 
 // Called with intermediate tensors (rows x cols, row-major) so a layer-by-layer
 // diff against a reference can find the first wrong tensor. layer = -1 outside layers.
@@ -30,6 +31,10 @@ struct DecoderScratch {
   std::vector<std::vector<float>> scores;  // one n_ctx row per thread
   std::vector<double> inv_freq;            // RoPE frequency per dimension pair
   TraceFn trace;                           // optional
+  // LoRA adapters added after each adapted projection (models/lora_apply.h);
+  // nullptr: the base model. Not owned: the caller keeps the set alive.
+  const LoraSet* lora = nullptr;
+  std::vector<float> lora_tmp;  // A x and B (A x) of the largest batch (grows only)
 };
 
 // Runs the batch; writes the logits of each entry with want_logits, in batch

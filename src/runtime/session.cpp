@@ -15,6 +15,7 @@ int context_for(const Model& m, int requested) {
 
 Session::Session(std::shared_ptr<const Model> model, const SessionOptions& opts)
     : model_(std::move(model)),
+      lora_(opts.lora),
       pool_(opts.n_threads),
       cache_(model_->config(), context_for(*model_, opts.n_ctx), 1),
       scratch_(*model_, std::max(1, std::min(opts.n_batch, cache_.n_ctx())), cache_.n_ctx(),
@@ -25,6 +26,7 @@ Session::Session(std::shared_ptr<const Model> model, const SessionOptions& opts)
   // grows it then): a full n_batch x vocab buffer is 300 MB for Qwen's vocab.
   logits_buf_.resize(vocab);
   last_logits_.resize(vocab);
+  scratch_.lora = lora_.get();
 }
 
 Status Session::feed(std::span<const int32_t> ids, std::vector<float>* all_logits) {

@@ -12,6 +12,7 @@
 #include "core/threadpool.h"
 #include "models/decoder.h"
 #include "models/kv_cache.h"
+#include "models/lora_apply.h"
 #include "models/model.h"
 
 namespace sf {
@@ -20,6 +21,9 @@ struct SessionOptions {
   int n_ctx = 0;      // 0: the model's training context, capped at 4096
   int n_batch = 512;  // tokens per forward pass during prompt processing
   int n_threads = 0;  // 0: all hardware threads
+  // LoRA adapters applied in every forward pass (models/lora_apply.h); made
+  // for this model by LoraSet::create. nullptr: the base model.
+  std::shared_ptr<const LoraSet> lora;
 };
 
 class Session {
@@ -53,6 +57,7 @@ class Session {
 
  private:
   std::shared_ptr<const Model> model_;
+  std::shared_ptr<const LoraSet> lora_;  // kept alive for scratch_.lora
   ThreadPool pool_;
   KvCache cache_;
   DecoderScratch scratch_;
