@@ -448,9 +448,11 @@ TEST_P(LoraHf, PeftAdapterOnHfModelMatchesGgufRoute) {
           weights.add_tensor(name + ".weight", DType::F32, {out, in}, W.data(), W.size() * 4).ok());
       adapted.insert(name + ".weight");
     }
-  for (const st::TensorInfo* t : wset->tensors())
-    if (!adapted.count(t->name))
+  for (const st::TensorInfo* t : wset->tensors()) {
+    if (!adapted.count(t->name)) {
       ASSERT_TRUE(weights.add_tensor(t->name, *t->type, t->shape, t->data, t->n_bytes()).ok());
+    }
+  }
   adapter.set_metadata("format", "pt");
   ASSERT_TRUE(adapter.write((peft / "adapter_model.safetensors").string()).ok());
   json cfg = {{"peft_type", "LORA"},
