@@ -175,7 +175,11 @@ json to_json(const TrainConfig& c) {
 Result<TrainConfig> from_json(const json& j, TrainConfig base) {
   if (!j.is_object())
     return Status::error("training config: expected a JSON object, got " + j.dump());
-  for (const auto& [key, value] : j.items()) {
+  for (const auto& item : j.items()) {
+    // Named copies, not structured bindings: lambdas may not capture those
+    // before C++20 compilers that implement P1091 (clang < 16).
+    const std::string key = item.key();
+    const json& value = item.value();
     bool found = false;
     Status st;
     visit(base, [&](const char* k, auto& field) {
