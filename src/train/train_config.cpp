@@ -302,7 +302,21 @@ bool resumable_key(const std::string& key) {
   return k.count(key) > 0;
 }
 
-Result<TrainConfig> merge_for_resume(const TrainConfig& stored, const json& given) {
+Result<TrainConfig> merge_for_resume(const TrainConfig& stored, const json& given_raw) {
+  // Settings given as "auto" (0 or -1, e.g. --ff 0) were resolved when the
+  // run started, and the stored config holds the resolved value; repeating
+  // the original command line must not read as a change.
+  static const std::set<std::string> auto_keys = {"ff",     "kv_heads", "head_dim",
+                                                  "vocab",  "ctx",      "min_lr",
+                                                  "warmup", "wd",       "lora_alpha"};
+  const json defaults = to_json(TrainConfig{});
+  json given = json::object();
+  for (const auto& item : given_raw.items()) {
+    if (auto_keys.count(item.key()) && defaults.contains(item.key()) &&
+        item.value() == defaults[item.key()])
+      continue;
+    given[item.key()] = item.value();
+  }
   SF_ASSIGN_OR_RETURN(TrainConfig merged, from_json(given, stored));
   absolute_paths(merged);  // "data/x" given again from the same folder is the same data
   const json a = to_json(stored), b = to_json(merged);

@@ -304,5 +304,21 @@ TEST(TrainConfig, ResumeAllowsOutputsButNotTrajectoryChanges) {
   EXPECT_NE(m.find("hint"), std::string::npos) << m;
 }
 
+TEST(TrainConfig, ResumeAcceptsTheOriginalAutoSettings) {
+  // `--ff 0 --warmup -1` on the first run were resolved and stored; the same
+  // command line with --resume is not a change, an explicit other value is.
+  TrainConfig stored;
+  stored.data = "d";
+  resolve(stored);
+  ASSERT_NE(stored.ff, 0);
+  auto same = merge_for_resume(stored, {{"ff", 0}, {"warmup", -1}, {"min_lr", -1}});
+  ASSERT_TRUE(same.ok()) << same.status().message();
+  EXPECT_EQ(same->ff, stored.ff);
+  EXPECT_EQ(same->warmup, stored.warmup);
+  auto changed = merge_for_resume(stored, {{"ff", stored.ff + 32}});
+  ASSERT_FALSE(changed.ok());
+  EXPECT_NE(changed.status().message().find("ff: checkpoint"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace sf::train
