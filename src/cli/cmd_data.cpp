@@ -69,15 +69,7 @@ int prepare(int argc, char** argv) {
     return 0;
   }
   train::PrepareOptions o;
-  // Args keeps one value per flag; --input may be repeated, so collect every
-  // occurrence here (Args has already checked the command line).
-  for (int i = 0; i < argc; ++i) {
-    const std::string a = argv[i];
-    if ((a == "--input" || a == "-i") && i + 1 < argc)
-      o.inputs.push_back(argv[++i]);
-    else if (a.rfind("--input=", 0) == 0)
-      o.inputs.push_back(a.substr(8));
-  }
+  o.inputs = args.all("--input");
   for (const std::string& p : args.positional()) o.inputs.push_back(p);
   if (o.inputs.empty()) return fail("data prepare: give the input with --input PATH");
   if (!args.has("--tokenizer"))

@@ -38,20 +38,6 @@ Result<uint64_t> parse_bytes(const std::string& s) {
   return static_cast<uint64_t>(x * mult);
 }
 
-// Every value of a flag that may be repeated (Args keeps only the last).
-std::vector<std::string> all_values(int argc, char** argv, const std::string& name) {
-  std::vector<std::string> v;
-  for (int i = 0; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == name && i + 1 < argc) {
-      v.push_back(argv[++i]);
-    } else if (a.rfind(name + "=", 0) == 0) {
-      v.push_back(a.substr(name.size() + 1));
-    }
-  }
-  return v;
-}
-
 void print_part(const char* name, const tok::BpeTrainer::Compression::Part& p) {
   if (p.tokens == 0) return;
   std::printf("  %-6s %8.3f bytes/token  (%s, %llu tokens)\n", name, p.bytes_per_token(),
@@ -84,8 +70,7 @@ int train(int argc, char** argv) {
     std::fputs(args.help().c_str(), stdout);
     return 0;
   }
-  std::vector<std::string> inputs = all_values(argc, argv, "--input");
-  for (const std::string& v : all_values(argc, argv, "-i")) inputs.push_back(v);
+  std::vector<std::string> inputs = args.all("--input");
   for (const std::string& p : args.positional()) inputs.push_back(p);
   if (inputs.empty()) return fail("tokenizer train: give --input FILE_OR_DIR (text to learn from)");
   if (!args.has("--output")) return fail("tokenizer train: give -o OUTDIR for the tokenizer files");
@@ -101,7 +86,7 @@ int train(int argc, char** argv) {
   opt.min_frequency = *minf;
   opt.max_bytes = *max_bytes;
   if (args.flag("--no-default-specials")) opt.special_tokens.clear();
-  for (const std::string& s : all_values(argc, argv, "--special")) opt.special_tokens.push_back(s);
+  for (const std::string& s : args.all("--special")) opt.special_tokens.push_back(s);
 
   auto trainer = tok::BpeTrainer::create(opt);
   if (!trainer.ok()) return fail("tokenizer train: " + trainer.status().message());

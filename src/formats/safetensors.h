@@ -41,6 +41,10 @@ struct TensorInfo {
   const uint8_t* data = nullptr;
   size_t n_bytes() const { return static_cast<size_t>(end - begin); }
   int64_t n_elements() const;
+  // Element i, or every element, of an F32/F16/BF16 tensor as f32 (callers
+  // check `type` first: other dtypes are not float data).
+  float element_f32(int64_t i) const;
+  std::vector<float> to_f32() const;
 };
 
 class SafetensorsFile {

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/fp16.h"
 #include "formats/mapped_file.h"
 #include "formats/safetensors.h"
 
@@ -57,6 +58,28 @@ int64_t TensorInfo::n_elements() const {
   int64_t n = 1;
   for (int64_t d : shape) n *= d;
   return n;
+}
+
+float TensorInfo::element_f32(int64_t i) const {
+  if (*type == DType::F32) {
+    float x;
+    std::memcpy(&x, data + 4 * i, 4);
+    return x;
+  }
+  uint16_t h;
+  std::memcpy(&h, data + 2 * i, 2);
+  return *type == DType::F16 ? fp16_to_f32(h) : bf16_to_f32(h);
+}
+
+std::vector<float> TensorInfo::to_f32() const {
+  const int64_t n = n_elements();
+  std::vector<float> v(static_cast<size_t>(n));
+  if (*type == DType::F32) {
+    std::memcpy(v.data(), data, n * sizeof(float));
+    return v;
+  }
+  for (int64_t i = 0; i < n; ++i) v[i] = element_f32(i);
+  return v;
 }
 
 SafetensorsFile::~SafetensorsFile() = default;

@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <map>
 
-#include "core/fp16.h"
 #include "core/quant.h"
 #include "core/threadpool.h"
 #include "formats/gguf.h"
@@ -16,21 +15,6 @@
 
 namespace sf {
 namespace {
-
-std::vector<float> to_f32(const st::TensorInfo& t) {
-  const int64_t n = t.n_elements();
-  std::vector<float> v(static_cast<size_t>(n));
-  if (*t.type == DType::F32) {
-    std::memcpy(v.data(), t.data, n * sizeof(float));
-    return v;
-  }
-  for (int64_t i = 0; i < n; ++i) {
-    uint16_t h;
-    std::memcpy(&h, t.data + 2 * i, 2);
-    v[i] = *t.type == DType::F16 ? fp16_to_f32(h) : bf16_to_f32(h);
-  }
-  return v;
-}
 
 // llama.cpp's converter stores Llama q/k rows so that RoPE can rotate adjacent
 // pairs: within each head, row (j * hd/2 + i) of the HF layout (rotate-halves
@@ -194,7 +178,7 @@ Result<ConvertReport> convert_hf_to_gguf(const std::string& folder, const std::s
 
   ThreadPool pool(opt.n_threads);
   for (const Out& o : outs) {
-    std::vector<float> v = o.src ? to_f32(*o.src) : c.rope_freq_factors;
+    std::vector<float> v = o.src ? o.src->to_f32() : c.rope_freq_factors;
     const int64_t cols = o.dims[0];
     if (a == "llama" && o.dims.size() == 2) {
       if (o.name.find(".attn_q.weight") != std::string::npos) v = permute_qk(v, c.n_head, cols);

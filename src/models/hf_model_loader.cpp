@@ -5,7 +5,6 @@
 #include <cstring>
 #include <filesystem>
 
-#include "core/fp16.h"
 #include "formats/safetensors.h"
 #include "models/arch.h"
 #include "models/hf_model.h"
@@ -19,18 +18,6 @@ std::string shape_str(const std::vector<int64_t>& s) {
   std::string out = "[";
   for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
   return out + "]";
-}
-
-// Element i of a float tensor as f32.
-float to_f32(const st::TensorInfo& t, int64_t i) {
-  if (*t.type == DType::F32) {
-    float x;
-    std::memcpy(&x, t.data + 4 * i, 4);
-    return x;
-  }
-  uint16_t h;
-  std::memcpy(&h, t.data + 2 * i, 2);
-  return *t.type == DType::F16 ? fp16_to_f32(h) : bf16_to_f32(h);
 }
 
 }  // namespace
@@ -79,7 +66,7 @@ Result<std::shared_ptr<const Model>> Model::load_hf(const std::string& folder) {
     const uintptr_t addr = reinterpret_cast<uintptr_t>(t->data);
     if (vec && *t->type != DType::F32) {  // the decoder reads norms and biases as f32
       std::vector<float> v(static_cast<size_t>(cols));
-      for (int64_t i = 0; i < cols; ++i) v[i] = to_f32(*t, i);
+      for (int64_t i = 0; i < cols; ++i) v[i] = t->element_f32(i);
       m->owned_.push_back(std::move(v));
       return WeightView{DType::F32, m->owned_.back().data(), 1, cols};
     }

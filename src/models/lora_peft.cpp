@@ -23,7 +23,6 @@
 #include <set>
 #include <sstream>
 
-#include "core/fp16.h"
 #include "formats/safetensors.h"
 #include "models/config.h"
 #include "models/hf_model.h"
@@ -43,21 +42,6 @@ constexpr const char* kShort[kLoraProjCount] = {"q_proj",    "k_proj",  "v_proj"
 bool ends_with(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() &&
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-std::vector<float> to_f32(const st::TensorInfo& t) {
-  const int64_t n = t.n_elements();
-  std::vector<float> v(static_cast<size_t>(n));
-  if (*t.type == DType::F32) {
-    std::memcpy(v.data(), t.data, n * sizeof(float));
-    return v;
-  }
-  for (int64_t i = 0; i < n; ++i) {
-    uint16_t h;
-    std::memcpy(&h, t.data + 2 * i, 2);
-    v[i] = *t.type == DType::F16 ? fp16_to_f32(h) : bf16_to_f32(h);
-  }
-  return v;
 }
 
 // The PEFT module key of a target ("model.layers.3.self_attn.q_proj").
@@ -279,8 +263,8 @@ Result<LoraAdapter> load_lora_peft(const std::string& dir, const ModelConfig& ba
     p.rank = h.a->shape[0];
     p.in = h.a->shape[1];
     p.out = h.b->shape[0];
-    p.a = to_f32(*h.a);
-    p.b = to_f32(*h.b);
+    p.a = h.a->to_f32();
+    p.b = h.b->to_f32();
     // Fold what PEFT scales differently from alpha / r into B.
     double factor = rslora ? std::sqrt(static_cast<double>(p.rank)) : 1.0;
     SF_ASSIGN_OR_RETURN(const json* ap, pattern_value(alpha_pattern, module, cp, "alpha_pattern"));

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "models/random_model.h"
+#include "cli/cli_run.h"
 #include "test_util.h"
 
 namespace sf {
@@ -18,25 +19,8 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-struct CmdResult {
-  int code;
-  std::string out, err;
-};
-
-CmdResult starfire(const std::string& args) {
-  const std::string err_path = test::tmp_path("data_cli_stderr.txt").string();
-  const std::string cmd = std::string(STARFIRE_BINARY) + " " + args + " 2>" + err_path;
-  CmdResult r{};
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return {-1, "", "popen failed"};
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.err = test::read_file(err_path);
-  return r;
-}
+using test::CmdResult;
+using test::starfire;
 
 std::string model_with_template() {
   static std::string path;

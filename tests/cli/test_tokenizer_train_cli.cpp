@@ -12,6 +12,7 @@
 
 #include "formats/gguf.h"
 #include "models/hf_convert.h"
+#include "cli/cli_run.h"
 #include "test_util.h"
 #include "tokenizer/tokenizer.h"
 
@@ -20,25 +21,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct CmdResult {
-  int code;
-  std::string out, err;
-};
-
-CmdResult starfire(const std::string& args) {
-  const std::string err_path = test::tmp_path("tok_train_stderr.txt").string();
-  const std::string cmd = std::string(STARFIRE_BINARY) + " " + args + " 2>" + err_path;
-  CmdResult r{};
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return {-1, "", "popen failed"};
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.err = test::read_file(err_path);
-  return r;
-}
+using test::CmdResult;
+using test::starfire;
 
 // Sentences from a few Chinese and English words (xorshift, so the corpus is
 // the same on every platform).
