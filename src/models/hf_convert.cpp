@@ -92,25 +92,7 @@ Result<ConvertReport> convert_hf_to_gguf(const std::string& folder, const std::s
         gguf::Value::str(hc.name.empty() ? fs::path(folder).filename().string() : hc.name));
   w.set("general.file_type", gguf::Value::u32(gguf_file_type(opt.out_type)));
   if (opt.out_type == DType::Q8_0) w.set("general.quantization_version", gguf::Value::u32(2));
-  w.set(a + ".vocab_size", gguf::Value::u32(c.n_vocab));
-  // A sliding-window model is exact only within its window (models/config.h).
-  w.set(a + ".context_length", gguf::Value::u32(c.n_ctx_train));
-  w.set(a + ".embedding_length", gguf::Value::u32(c.n_embd));
-  w.set(a + ".block_count", gguf::Value::u32(c.n_layer));
-  w.set(a + ".feed_forward_length", gguf::Value::u32(c.n_ff));
-  w.set(a + ".attention.head_count", gguf::Value::u32(c.n_head));
-  w.set(a + ".attention.head_count_kv", gguf::Value::u32(c.n_head_kv));
-  w.set(a + ".rope.freq_base", gguf::Value::f32(c.rope_base));
-  w.set(a + ".attention.layer_norm_rms_epsilon", gguf::Value::f32(c.rms_eps));
-  w.set(a + ".rope.dimension_count", gguf::Value::u32(c.head_dim));
-  if (a == "qwen3" || c.head_dim * c.n_head != c.n_embd) {
-    w.set(a + ".attention.key_length", gguf::Value::u32(c.head_dim));
-    w.set(a + ".attention.value_length", gguf::Value::u32(c.head_dim));
-  }
-  if (hc.rope_scaling.type == "linear") {
-    w.set(a + ".rope.scaling.type", gguf::Value::str("linear"));
-    w.set(a + ".rope.scaling.factor", gguf::Value::f32(c.rope_linear_scale));
-  }
+  for (auto& [k, v] : hparams_kv(c)) w.set(std::move(k), std::move(v));
   GgufKv tok_kv;
   SF_RETURN_IF_ERROR(add_hf_tokenizer(folder, c.n_vocab, tok_kv).with_context("convert " + folder));
   for (auto& [k, v] : tok_kv) w.set(std::move(k), std::move(v));

@@ -18,6 +18,7 @@
 #include "core/dtype.h"
 #include "core/status.h"
 #include "formats/gguf.h"
+#include "models/gguf_hparams.h"
 
 namespace sf {
 
@@ -44,7 +45,6 @@ Result<ConvertReport> convert_hf_to_gguf(const std::string& folder, const std::s
 // embedding has. Byte-level BPE becomes model "gpt2" (pre-tokenizer named by
 // its regex: llama-bpe, qwen2, gpt-2); SentencePiece-style BPE with byte
 // fallback becomes model "llama" with scores in merge order.
-using GgufKv = std::vector<std::pair<std::string, gguf::Value>>;
 Status add_hf_tokenizer(const std::string& folder, int n_vocab, GgufKv& kv);
 
 // GGUF general.file_type of a whole-model type (llama.cpp's llama_ftype).

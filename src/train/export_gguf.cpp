@@ -8,6 +8,7 @@
 
 #include "core/quant.h"
 #include "core/threadpool.h"
+#include "models/gguf_hparams.h"
 #include "models/gguf_stream.h"
 #include "models/quantize.h"
 #include "train/model_impl.h"
@@ -65,23 +66,7 @@ Status export_net(const Net<float>& net, const std::string& path, DType type,
   auto recipe = find_recipe(type_name(type));
   const QuantRecipe rc = recipe ? *recipe : QuantRecipe{type_name(type), -1, type};
   if (rc.ftype >= 0) w.set("general.file_type", gguf::Value::u32(rc.ftype));
-  w.set(a + ".context_length", gguf::Value::u32(c.n_ctx_train));
-  w.set(a + ".embedding_length", gguf::Value::u32(c.n_embd));
-  w.set(a + ".block_count", gguf::Value::u32(c.n_layer));
-  w.set(a + ".feed_forward_length", gguf::Value::u32(c.n_ff));
-  w.set(a + ".attention.head_count", gguf::Value::u32(c.n_head));
-  w.set(a + ".attention.head_count_kv", gguf::Value::u32(c.n_head_kv));
-  w.set(a + ".rope.freq_base", gguf::Value::f32(c.rope_base));
-  w.set(a + ".rope.dimension_count", gguf::Value::u32(c.head_dim));
-  w.set(a + ".attention.layer_norm_rms_epsilon", gguf::Value::f32(c.rms_eps));
-  if (c.rope_linear_scale != 1.0f) {
-    w.set(a + ".rope.scaling.type", gguf::Value::str("linear"));
-    w.set(a + ".rope.scaling.factor", gguf::Value::f32(c.rope_linear_scale));
-  }
-  if (a == "qwen3") {
-    w.set(a + ".attention.key_length", gguf::Value::u32(c.head_dim));
-    w.set(a + ".attention.value_length", gguf::Value::u32(c.head_dim));
-  }
+  for (auto& [k, v] : hparams_kv(c)) w.set(std::move(k), std::move(v));
   if (kv_source)
     for (const auto& [key, value] : kv_source->metadata())
       if (key.rfind("tokenizer.", 0) == 0) w.set(key, value);
