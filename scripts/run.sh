@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The main job: builds if needed, then runs `starfire` with the given arguments.
-# With no arguments, generates text from the default model.
+# With no arguments, chats with the shipped default model (models/default.gguf):
+# interactively when stdin is a terminal, else it answers two sample questions
+# (one Chinese, one English) so the command also works in scripts and CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x build/release/starfire ]; then
@@ -8,12 +10,10 @@ if [ ! -x build/release/starfire ]; then
   cmake --preset release >/dev/null
   cmake --build --preset release -j "$(nproc)" --target starfire
 fi
-if [ $# -eq 0 ]; then
-  model=models/default.gguf
-  if [ ! -f "$model" ] && [ -f ../shared/fixtures/stories260K/stories260K.gguf ]; then
-    model=../shared/fixtures/stories260K/stories260K.gguf
-    echo "(no models/default.gguf yet: using the stories260K test model)" >&2
-  fi
-  set -- run -m "$model" -p "Once upon a time" -n 128
+if [ $# -gt 0 ]; then
+  exec build/release/starfire "$@"
 fi
-exec build/release/starfire "$@"
+if [ -t 0 ]; then
+  exec build/release/starfire chat
+fi
+printf '%s\n' '你好！你是谁？' 'What is 12 + 35?' | build/release/starfire chat --temp 0 -n 128

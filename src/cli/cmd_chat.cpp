@@ -1,6 +1,8 @@
 // `starfire chat`: an interactive conversation using the model's own chat
 // template. Each turn re-renders the whole conversation (as the template
 // defines it) and reuses the KV cache for the unchanged prefix.
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -81,11 +83,15 @@ int run(int argc, char** argv) {
   std::fprintf(stderr, "starfire chat: %s (context %d). /reset starts over, /exit quits.\n",
                (*model)->config().name.c_str(), session.n_ctx());
 
+  const bool stdin_is_terminal = isatty(STDIN_FILENO) != 0;
   std::string line;
   for (;;) {
     std::fputs("\n> ", stdout);
     std::fflush(stdout);
     if (!std::getline(std::cin, line)) break;
+    // Piped input is not echoed by a terminal: print it, so the output reads
+    // as a transcript.
+    if (!stdin_is_terminal) std::printf("%s\n", line.c_str());
     if (line == "/exit" || line == "/quit") break;
     if (line == "/reset") {
       reset();

@@ -47,13 +47,37 @@ std::vector<Flag> sampling_flags() {
   };
 }
 
+std::vector<std::string> default_model_candidates() {
+  std::vector<std::string> out = {kDefaultModel};
+  // Relative to the binary, so the shipped model is found from any working
+  // directory: a checkout's build/<preset>/starfire or build-x/starfire, and
+  // <prefix>/bin/starfire after `cmake --install` (share/starfire/).
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const std::filesystem::path dir = exe.parent_path();
+    for (const char* rel :
+         {"../../models/default.gguf", "../models/default.gguf", "../share/starfire/default.gguf"})
+      out.push_back((dir / rel).lexically_normal().string());
+  }
+  return out;
+}
+
 Result<std::shared_ptr<const Model>> load_model(const Args& args) {
-  std::string path = args.str("--model");
-  if (!args.has("--model") && !std::filesystem::exists(path))
-    return errorf("no model given and the default model '%s' is not here; pass -m MODEL.gguf",
-                  path.c_str());
+  if (!args.has("--model")) {
+    if (const char* env = std::getenv("STARFIRE_MODEL"); env && *env) return Model::load(env);
+    std::string tried;
+    for (const std::string& p : default_model_candidates()) {
+      if (std::filesystem::is_regular_file(p)) return Model::load(p);
+      tried += (tried.empty() ? "" : ", ") + p;
+    }
+    return errorf(
+        "no model given and the default model is not in %s; pass -m MODEL.gguf "
+        "(or set STARFIRE_MODEL)",
+        tried.c_str());
+  }
   // A GGUF file, a Hugging Face folder, or a stored model's name (org/name[:file]).
-  return Model::load(path);
+  return Model::load(args.str("--model"));
 }
 
 Flag lora_flag() {

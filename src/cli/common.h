@@ -19,7 +19,10 @@ std::vector<Flag> model_flags();
 std::vector<Flag> prompt_flags();
 std::vector<Flag> sampling_flags();
 
+// The model of -m; without -m, $STARFIRE_MODEL, else the shipped default model
+// (models/default.gguf here, then beside the binary: default_model_candidates()).
 Result<std::shared_ptr<const Model>> load_model(const Args& args);
+std::vector<std::string> default_model_candidates();
 
 // --lora FILE[:SCALE], repeatable: a LoRA adapter GGUF or a PEFT folder, with
 // an optional multiplier (default 1). Commands that apply adapters add it.

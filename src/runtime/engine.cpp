@@ -125,7 +125,10 @@ EngineStats Engine::stats() const {
 Status Engine::check(const GenRequest& r) const {
   const int V = model_->config().n_vocab;
   if (r.prompt.empty()) return Status::error("the prompt is empty (it needs at least one token)");
-  if (static_cast<int>(r.prompt.size()) > n_ctx_ - (r.embedding ? 0 : 1))
+  // Embeddings and max_tokens 0 (prompt scoring) decode nothing after the
+  // prompt, so it may fill the whole context; generation needs one free slot.
+  const bool decodes = !r.embedding && r.max_tokens != 0;
+  if (static_cast<int>(r.prompt.size()) > n_ctx_ - (decodes ? 1 : 0))
     return errorf("the prompt has %zu tokens, more than the context of %d allows", r.prompt.size(),
                   n_ctx_);
   for (int32_t t : r.prompt)

@@ -16,7 +16,9 @@ ApiResult<std::vector<GenRequest>> make_requests(const Context& ctx, const Commo
   const int n_ctx = ctx.engine->n_ctx();
   const int n_prompt = static_cast<int>(prompt.size());
   if (n_prompt == 0) return bad_request("the prompt is empty", "prompt");
-  const int64_t want = static_cast<int64_t>(n_prompt) + std::max(p.max_tokens, 1);
+  // max_tokens 0 scores the prompt only (echo + logprobs): no slot for a new token.
+  const int64_t want =
+      static_cast<int64_t>(n_prompt) + (p.max_tokens == 0 ? 0 : std::max(p.max_tokens, 1));
   if (want > n_ctx) {
     ApiError e =
         bad_request("This model's maximum context length is " + std::to_string(n_ctx) +

@@ -19,11 +19,12 @@ struct CmdResult {
   std::string err;  // stderr
 };
 
-inline CmdResult starfire(const std::string& args) {
+// Runs a shell command line; stderr is captured separately.
+inline CmdResult shell(const std::string& cmd_line) {
   // tmp_path carries the pid, so test executables running in parallel do
   // not share the file.
   const std::string err_path = tmp_path("cli_stderr.txt").string();
-  const std::string cmd = std::string(STARFIRE_BINARY) + " " + args + " 2>" + err_path;
+  const std::string cmd = "{ " + cmd_line + " ; } 2>" + err_path;
   CmdResult r{};
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return {-1, "", "popen failed"};
@@ -34,6 +35,10 @@ inline CmdResult starfire(const std::string& args) {
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.err = read_file(err_path);
   return r;
+}
+
+inline CmdResult starfire(const std::string& args) {
+  return shell(std::string(STARFIRE_BINARY) + " " + args);
 }
 
 }  // namespace sf::test

@@ -5,14 +5,15 @@
 
 #include <sys/wait.h>
 #include <array>
-#include <fstream>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "cli/cli_run.h"
 #include "models/model.h"
 #include "models/random_model.h"
 #include "runtime/session.h"
-#include "cli/cli_run.h"
 #include "test_util.h"
 #include "tokenizer/tokenizer.h"
 
@@ -112,9 +113,9 @@ TEST(CliTokenizer, TokenizeWithTokenizerJsonMatchesGolden) {
   SF_REQUIRE_FIXTURE("tokenizers/qwen2_5/tokenizer.json");
   const std::string in = test::tmp_path("tok_in.txt").string();
   test::write_file(in, "你好，世界！Hello world");
-  CmdResult r = starfire("tokenize --tokenizer " +
-                         test::fixture("tokenizers/qwen2_5/tokenizer.json").string() +
-                         " --json < " + in);
+  CmdResult r =
+      starfire("tokenize --tokenizer " +
+               test::fixture("tokenizers/qwen2_5/tokenizer.json").string() + " --json < " + in);
   ASSERT_EQ(r.code, 0) << r.err;
   auto ids = nlohmann::json::parse(r.out)["ids"].get<std::vector<int>>();
   // The same text through the library API (itself checked against the goldens).
@@ -152,6 +153,38 @@ TEST(CliTokenizer, TemplateRendersFixtureConversationByteForByte) {
     EXPECT_EQ(r.out, v.is_string() ? v.get<std::string>() : v["rendered"].get<std::string>());
   }
   EXPECT_TRUE(found) << "fixture has no system_user render for qwen2_5";
+}
+
+// Without -m: $STARFIRE_MODEL, then the shipped model beside the binary (an
+// installed layout: <prefix>/bin/starfire and <prefix>/share/starfire/default.gguf),
+// else a clear error. The binary is copied out of the checkout so the
+// checkout's own models/default.gguf is not in its search path.
+TEST(Cli, DefaultModelIsFoundBesideTheBinaryOrNamedByEnvironment) {
+  const std::filesystem::path prefix = test::tmp_path("default_model_prefix");
+  std::filesystem::remove_all(prefix);
+  std::filesystem::create_directories(prefix / "bin");
+  std::filesystem::copy_file(STARFIRE_BINARY, prefix / "bin" / "starfire");
+  const std::string bin = (prefix / "bin" / "starfire").string();
+  const std::string run = "cd " + prefix.string() + " && env -u STARFIRE_MODEL " + bin +
+                          " run --prompt-ids 1,2,3 -n 2 --temp 0 --json";
+
+  CmdResult r = test::shell(run);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("default model"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("share/starfire/default.gguf"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("-m MODEL.gguf"), std::string::npos) << r.err;
+
+  r = test::shell("cd " + prefix.string() + " && STARFIRE_MODEL=" + random_model() + " " + bin +
+                  " run --prompt-ids 1,2,3 -n 2 --temp 0 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string with_env = r.out;
+
+  std::filesystem::create_directories(prefix / "share" / "starfire");
+  std::filesystem::copy_file(random_model(), prefix / "share" / "starfire" / "default.gguf");
+  r = test::shell(run);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, with_env);  // the same model, found without being named
+  std::filesystem::remove_all(prefix);
 }
 
 }  // namespace

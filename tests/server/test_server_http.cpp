@@ -304,6 +304,30 @@ TEST(ServerHttp, EchoLogprobsEqualTheModelsLogits) {
   EXPECT_EQ(j["choices"][0]["finish_reason"], "length");
 }
 
+// Scoring a prompt decodes nothing after it, so it may fill the whole context
+// (a perplexity window of exactly n_ctx tokens); generating one more token may not.
+TEST(ServerHttp, ScoringMayFillTheWholeContext) {
+  EngineOptions eo;
+  eo.n_ctx = 16;
+  Running r(test::random_chat_model("http_full_ctx"), {}, eo);
+  auto c = r.client();
+  std::vector<int32_t> ids;
+  for (int i = 0; i < 16; ++i) ids.push_back(5 + 7 * i);
+  json b = {{"prompt", ids}, {"max_tokens", 0}, {"echo", true}, {"logprobs", 1}};
+  auto res = c.Post("/v1/completions", b.dump(), "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  const json j = json::parse(res->body);
+  EXPECT_EQ(j["choices"][0]["logprobs"]["token_logprobs"].size(), ids.size());
+  EXPECT_TRUE(j["choices"][0]["logprobs"]["token_logprobs"][15].is_number());
+
+  b["max_tokens"] = 1;
+  res = c.Post("/v1/completions", b.dump(), "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_NE(res->body.find("context_length_exceeded"), std::string::npos) << res->body;
+}
+
 TEST(ServerHttp, SharedPrefixIsReported) {
   EngineOptions eo;
   eo.n_parallel = 1;

@@ -201,9 +201,8 @@ def tokenize_val(starfire, model, corpus, tmp, threads):
 
 
 def perplexity(server, tokens, ctx, parallel):
-    # `starfire serve` refuses a prompt that fills the whole context even with
-    # max_tokens 0, so windows are one token shorter than the context.
-    ctx -= 1
+    # Windows of the full context: with max_tokens 0 the server scores a prompt
+    # that fills it (nothing is decoded after it).
     windows = [tokens[i:i + ctx] for i in range(0, len(tokens), ctx)]
     windows = [w for w in windows if len(w) > 1]
 
@@ -231,7 +230,7 @@ def ppl_report(server, val, ctx, parallel):
         bpb = total / math.log(2) / (nbytes * n / len(ids))
         rep[lang] = {'tokens': len(ids), 'scored_tokens': n, 'bytes': nbytes,
                      'nll_per_token': round(mean, 4), 'perplexity': round(math.exp(mean), 3),
-                     'bits_per_byte': round(bpb, 4), 'window': ctx - 1,
+                     'bits_per_byte': round(bpb, 4), 'window': ctx,
                      'seconds': round(time.time() - t0, 1)}
         print('  ppl %s: %.3f (nll %.4f/token over %d tokens, %.3f bits/byte)' % (
             lang, math.exp(mean), mean, n, bpb), flush=True)

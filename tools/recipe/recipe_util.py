@@ -173,11 +173,14 @@ def cmd_transcript(a):
                                input='\n'.join(chunk + ['/exit']) + '\n',
                                capture_output=True, text=True)
             # stdout: "> " at the start of a line before each question is
-            # read, then the reply.
+            # read, the question echoed (stdin is not a terminal), then the reply.
             replies = re.split(r'(?:^|\n)> ', r.stdout)[1:1 + len(chunk)]
             for k, q in enumerate(chunk):
                 parts.append('> ' + q)
-                parts.append(replies[k].strip() if k < len(replies) else
+                reply = replies[k] if k < len(replies) else None
+                if reply is not None and reply.startswith(q + '\n'):
+                    reply = reply[len(q) + 1:]
+                parts.append(reply.strip() if reply is not None else
                              '[no reply: %s]' % r.stderr.strip().splitlines()[-1])
                 parts.append('')
             if i + per < len(qs):
