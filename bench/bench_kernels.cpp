@@ -6,6 +6,10 @@
 //       as token generation does.
 //   kernel/<type>/<cols>/M<m>/<isa>          one thread, the raw kernel on
 //       ~256 KB of weights that stay in L2: the compute ceiling (SIMD levels).
+// Types with a packed layout (core/packed_weights.h: Q4_0, Q5_0, Q8_0, Q4_K) also run
+// with <isa> = "packed": the AVX-512 level on row-interleaved copies of the
+// same weights (WeightView::packed), plus two TinyLlama shapes (2048x2048,
+// 5632x2048) in both layouts.
 // Counters: GB/s of weights (the M = 1 figure of merit) and GFLOP/s
 // (2 * rows * cols * M per call; the M > 1 figure). Scalar is matmul's
 // dequantize + f32 dot path. After the runs a table compares the levels
@@ -28,6 +32,7 @@
 #include "core/fp16.h"
 #include "core/kernels/kernels.h"
 #include "core/matmul.h"
+#include "core/packed_weights.h"
 #include "core/threadpool.h"
 
 namespace {
@@ -43,6 +48,7 @@ const Shape kShapes[] = {{896, 896}, {4864, 896}, {2048, 5632}, {4096, 4096}};
 const DType kTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q8_0, DType::Q4_0,
                         DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q2_K, DType::Q3_K,
                         DType::Q4_K, DType::Q5_K, DType::Q6_K};
+const Shape kPackedShapes[] = {{2048, 2048}, {5632, 2048}};  // extra shapes, packable types only
 const Isa kIsas[] = {Isa::Scalar, Isa::Avx2, Isa::Avx512};
 const int64_t kMs[] = {1, 64};
 
@@ -104,9 +110,11 @@ struct WeightSet {
   std::vector<uint8_t> data;
   size_t bytes = 0;  // one copy
   int copies = 1;
+  sf::AlignedBuffer packed;  // `copies` packed copies, made on first use
+  size_t packed_bytes = 0;   // one copy
 };
 
-const WeightSet& weights(DType t, Shape s) {
+WeightSet& weights(DType t, Shape s) {
   static std::map<std::string, std::unique_ptr<WeightSet>> cache;
   const std::string key =
       std::string(sf::type_name(t)) + std::to_string(s.rows) + "x" + std::to_string(s.cols);
@@ -137,14 +145,27 @@ void set_counters(benchmark::State& state, double weight_bytes, double flops) {
   state.counters["GFLOP/s"] = benchmark::Counter(flops * it / 1e9, benchmark::Counter::kIsRate);
 }
 
-void bm_matmul(benchmark::State& state, DType t, Shape s, int64_t m, Isa isa) {
+const uint8_t* packed_copies(WeightSet& ws, DType t, Shape s) {
+  if (ws.packed.size() == 0) {
+    ws.packed_bytes = sf::packed_bytes(t, s.rows, s.cols);
+    ws.packed = sf::AlignedBuffer(ws.packed_bytes * ws.copies);
+    for (int c = 0; c < ws.copies; ++c)
+      sf::pack_weights(t, ws.data.data(), s.rows, s.cols, ws.packed.data() + c * ws.packed_bytes);
+  }
+  return ws.packed.data();
+}
+
+// packed: the AVX-512 level on packed copies of the weights.
+void bm_matmul(benchmark::State& state, DType t, Shape s, int64_t m, Isa isa, bool packed) {
   sf::set_isa(isa);
-  const WeightSet& ws = weights(t, s);
+  WeightSet& ws = weights(t, s);
+  const uint8_t* pk = packed ? packed_copies(ws, t, s) : nullptr;
   const auto x = activations(m, s.cols);
   std::vector<float> y(static_cast<size_t>(m * s.rows));
   int k = 0;
   for (auto _ : state) {
-    const sf::WeightView wv{t, ws.data.data() + static_cast<size_t>(k) * ws.bytes, s.rows, s.cols};
+    const sf::WeightView wv{t, ws.data.data() + static_cast<size_t>(k) * ws.bytes, s.rows, s.cols,
+                            pk ? pk + static_cast<size_t>(k) * ws.packed_bytes : nullptr};
     sf::matmul(wv, x.data(), s.cols, y.data(), s.rows, m, pool());
     benchmark::DoNotOptimize(y.data());
     k = k + 1 == ws.copies ? 0 : k + 1;
@@ -153,12 +174,16 @@ void bm_matmul(benchmark::State& state, DType t, Shape s, int64_t m, Isa isa) {
   sf::set_isa(sf::best_isa());
 }
 
-void bm_kernel(benchmark::State& state, DType t, int64_t cols, int64_t m, Isa isa) {
+void bm_kernel(benchmark::State& state, DType t, int64_t cols, int64_t m, Isa isa, bool packed) {
   const sf::kernels::TypeKernels& k = sf::kernels::type_kernels(isa, t);
   const size_t rb = sf::row_bytes(t, cols);
-  const int64_t rows = std::max<int64_t>(4, static_cast<int64_t>((256u << 10) / rb) / 4 * 4);
+  const int64_t align = packed ? 16 : 4;  // whole row tiles (packed: 16-row groups)
+  const int64_t rows =
+      std::max<int64_t>(align, static_cast<int64_t>((256u << 10) / rb) / align * align);
   std::vector<uint8_t> w(rb * rows);
   fill_random(t, w.data(), w.size(), 3);
+  sf::AlignedBuffer pw(packed ? sf::packed_bytes(t, rows, cols) : 0);
+  if (packed) sf::pack_weights(t, w.data(), rows, cols, pw.data());
   const auto x = activations(m, cols);
   const size_t as = sf::kernels::act_row_bytes(k.format, cols);
   std::vector<uint8_t> a(as * m);
@@ -170,7 +195,11 @@ void bm_kernel(benchmark::State& state, DType t, int64_t cols, int64_t m, Isa is
   }
   std::vector<float> y(static_cast<size_t>(m * rows));
   for (auto _ : state) {
-    k.gemm(w.data(), rb, rows, a.data(), as, m, cols, y.data(), rows);
+    if (packed)
+      k.packed_gemm(pw.data(), sf::packed_group_bytes(t, cols), rows, a.data(), as, m, cols,
+                    y.data(), rows);
+    else
+      k.gemm(w.data(), rb, rows, a.data(), as, m, cols, y.data(), rows);
     benchmark::DoNotOptimize(y.data());
   }
   set_counters(state, static_cast<double>(w.size()), 2.0 * rows * cols * m);
@@ -204,8 +233,8 @@ class TableReporter : public benchmark::ConsoleReporter {
 
   void print_table() const {
     if (order_.empty()) return;
-    std::printf("\n%-32s %-8s %9s %9s %9s %9s %9s\n", "benchmark", "unit", "scalar", "avx2",
-                "avx512", "avx2/sc", "512/sc");
+    std::printf("\n%-32s %-8s %9s %9s %9s %9s %9s %9s %9s\n", "benchmark", "unit", "scalar", "avx2",
+                "avx512", "packed", "avx2/sc", "512/sc", "pk/512");
     for (const std::string& row : order_) {
       const auto& v = table_.at(row);
       const bool m1 = row.size() >= 3 && row.compare(row.size() - 3, 3, "/M1") == 0;
@@ -229,10 +258,10 @@ class TableReporter : public benchmark::ConsoleReporter {
           std::snprintf(buf, sizeof buf, "%9s", "-");
         return std::string(buf);
       };
-      const double sc = get("scalar"), a2 = get("avx2"), a5 = get("avx512");
-      std::printf("%-32s %-8s %s %s %s %s %s\n", row.c_str(), m1 ? "GB/s" : "GFLOP/s",
-                  cell(sc).c_str(), cell(a2).c_str(), cell(a5).c_str(), ratio(a2, sc).c_str(),
-                  ratio(a5, sc).c_str());
+      const double sc = get("scalar"), a2 = get("avx2"), a5 = get("avx512"), pk = get("packed");
+      std::printf("%-32s %-8s %s %s %s %s %s %s %s\n", row.c_str(), m1 ? "GB/s" : "GFLOP/s",
+                  cell(sc).c_str(), cell(a2).c_str(), cell(a5).c_str(), cell(pk).c_str(),
+                  ratio(a2, sc).c_str(), ratio(a5, sc).c_str(), ratio(pk, a5).c_str());
     }
   }
 
@@ -241,36 +270,55 @@ class TableReporter : public benchmark::ConsoleReporter {
   std::map<std::string, std::map<std::string, double>> table_;
 };
 
+// True when the AVX-512 level has a packed kernel for t (the "packed" variant runs).
+bool has_packed(DType t, int64_t cols) {
+  return sf::isa_supported(Isa::Avx512) && sf::packable(t, cols) &&
+         sf::kernels::type_kernels(Isa::Avx512, t).packed_gemm != nullptr;
+}
+
+void register_matmul(DType t, Shape s, int64_t m, Isa isa, bool packed) {
+  const std::string name = std::string("matmul/") + sf::type_name(t) + "/" +
+                           std::to_string(s.rows) + "x" + std::to_string(s.cols) + "/M" +
+                           std::to_string(m) + "/" + (packed ? "packed" : sf::isa_name(isa));
+  benchmark::RegisterBenchmark(name.c_str(), bm_matmul, t, s, m, isa, packed)
+      ->Unit(benchmark::kMicrosecond)
+      ->MinTime(0.2)
+      ->UseRealTime();
+}
+
 void register_all() {
   for (DType t : kTypes) {
     const int64_t bs = sf::traits(t).block_size;
     for (const Shape& s : kShapes) {
       if (s.cols % bs != 0) continue;
       for (int64_t m : kMs) {
-        for (Isa isa : kIsas) {
-          if (!sf::isa_supported(isa)) continue;
-          const std::string name = std::string("matmul/") + sf::type_name(t) + "/" +
-                                   std::to_string(s.rows) + "x" + std::to_string(s.cols) + "/M" +
-                                   std::to_string(m) + "/" + sf::isa_name(isa);
-          benchmark::RegisterBenchmark(name.c_str(), bm_matmul, t, s, m, isa)
-              ->Unit(benchmark::kMicrosecond)
-              ->MinTime(0.2)
-              ->UseRealTime();
-        }
+        for (Isa isa : kIsas)
+          if (sf::isa_supported(isa)) register_matmul(t, s, m, isa, false);
+        if (has_packed(t, s.cols)) register_matmul(t, s, m, Isa::Avx512, true);
       }
     }
+    for (const Shape& s : kPackedShapes) {
+      if (!has_packed(t, s.cols)) continue;
+      for (int64_t m : kMs) {
+        register_matmul(t, s, m, Isa::Avx512, false);
+        register_matmul(t, s, m, Isa::Avx512, true);
+      }
+    }
+    const int64_t cols = 4096;
     for (int64_t m : kMs) {
       for (Isa isa : kIsas) {
         // The Scalar level's kernels are the slow quantized-path oracle, not
         // a production path: not timed.
         if (isa == Isa::Scalar || !sf::isa_supported(isa)) continue;
-        const int64_t cols = 4096;
-        const std::string name = std::string("kernel/") + sf::type_name(t) + "/" +
-                                 std::to_string(cols) + "/M" + std::to_string(m) + "/" +
-                                 sf::isa_name(isa);
-        benchmark::RegisterBenchmark(name.c_str(), bm_kernel, t, cols, m, isa)
-            ->Unit(benchmark::kMicrosecond)
-            ->MinTime(0.1);
+        for (bool packed : {false, true}) {
+          if (packed && (isa != Isa::Avx512 || !has_packed(t, cols))) continue;
+          const std::string name = std::string("kernel/") + sf::type_name(t) + "/" +
+                                   std::to_string(cols) + "/M" + std::to_string(m) + "/" +
+                                   (packed ? "packed" : sf::isa_name(isa));
+          benchmark::RegisterBenchmark(name.c_str(), bm_kernel, t, cols, m, isa, packed)
+              ->Unit(benchmark::kMicrosecond)
+              ->MinTime(0.1);
+        }
       }
     }
   }

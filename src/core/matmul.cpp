@@ -7,6 +7,7 @@
 #include "core/cpu.h"
 #include "core/kernels/kernels.h"
 #include "core/ops.h"
+#include "core/packed_weights.h"
 #include "core/quant.h"
 #include "core/status.h"
 #include "core/threadpool.h"
@@ -75,7 +76,8 @@ void matmul_dequant(const WeightView& w, const float* x, int64_t ldx, float* y, 
 struct NativeJob {
   kernels::GemmFn gemm;
   const uint8_t* w;
-  size_t w_stride;
+  size_t w_stride;  // bytes per unit: a row, or a 16-row group when packed
+  int64_t unit;     // rows per unit (1, or kPackRows when packed)
   int64_t rows;
   const uint8_t* a;
   size_t a_stride;
@@ -111,6 +113,11 @@ bool matmul_is_native(DType type) {
   return isa != Isa::Scalar && kernels::type_kernels(isa, type).gemm != nullptr;
 }
 
+bool matmul_packs(DType type, int64_t cols) {
+  const kernels::TypeKernels* k = native_kernels(type, cols);
+  return k && k->packed_gemm && packable(type, cols);
+}
+
 void matmul(const WeightView& w, const float* x, int64_t ldx, float* y, int64_t ldy, int64_t m,
             ThreadPool& pool) {
   if (m <= 0 || w.rows <= 0) return;
@@ -121,9 +128,17 @@ void matmul(const WeightView& w, const float* x, int64_t ldx, float* y, int64_t 
   }
 
   NativeJob job{};
-  job.gemm = k->gemm;
-  job.w = static_cast<const uint8_t*>(w.data);
-  job.w_stride = row_bytes(w.type, w.cols);
+  if (w.packed && k->packed_gemm) {
+    job.gemm = k->packed_gemm;
+    job.w = static_cast<const uint8_t*>(w.packed);
+    job.w_stride = packed_group_bytes(w.type, w.cols);
+    job.unit = kPackRows;
+  } else {
+    job.gemm = k->gemm;
+    job.w = static_cast<const uint8_t*>(w.data);
+    job.w_stride = row_bytes(w.type, w.cols);
+    job.unit = 1;
+  }
   job.rows = w.rows;
   job.m = m;
   job.n = w.cols;
@@ -151,12 +166,17 @@ void matmul(const WeightView& w, const float* x, int64_t ldx, float* y, int64_t 
     });
   }
 
+  // Work is split in units (rows, or 16-row groups of packed weights); a
+  // kernel call gets whole units, so packed calls start on a group.
+  const int64_t units = (w.rows + job.unit - 1) / job.unit;
   if (m == 1) {
     // Token generation: memory-bound; stream the rows in chunks small enough
     // to balance threads and large enough to keep the prefetchers busy.
-    const int64_t grain = std::clamp<int64_t>(w.rows / (8 * threads), 8, 64) / 4 * 4;
-    pool.parallel_for(w.rows, grain, [jp](int64_t r0, int64_t r1, int) {
-      jp->gemm(jp->w + r0 * jp->w_stride, jp->w_stride, r1 - r0, jp->a, jp->a_stride, 1, jp->n,
+    const int64_t grain = job.unit == 1 ? std::clamp<int64_t>(w.rows / (8 * threads), 8, 64) / 4 * 4
+                                        : std::clamp<int64_t>(units / (8 * threads), 1, 4);
+    pool.parallel_for(units, grain, [jp](int64_t u0, int64_t u1, int) {
+      const int64_t r0 = u0 * jp->unit, r1 = std::min(jp->rows, u1 * jp->unit);
+      jp->gemm(jp->w + u0 * jp->w_stride, jp->w_stride, r1 - r0, jp->a, jp->a_stride, 1, jp->n,
                jp->y + r0, jp->ldy);
     });
     return;
@@ -165,18 +185,21 @@ void matmul(const WeightView& w, const float* x, int64_t ldx, float* y, int64_t 
   // Prompt processing: compute-bound. Tasks are blocks of weight rows; each
   // runs its rows against blocks of activation rows sized to stay in cache.
   int64_t rb = static_cast<int64_t>(kWeightBlockBytes / std::max<size_t>(1, job.w_stride));
-  rb = std::min(rb, (w.rows + 4 * threads - 1) / (4 * threads));
-  job.row_block = std::max<int64_t>(4, (rb + 3) / 4 * 4);
+  rb = std::min(rb, (units + 4 * threads - 1) / (4 * threads));
+  // In units; a multiple of the kernels' row tiles (4 rows, 2 groups).
+  const int64_t tile = job.unit == 1 ? 4 : 2;
+  job.row_block = std::max<int64_t>(tile, (rb + tile - 1) / tile * tile);
   job.col_block = std::clamp<int64_t>(
       static_cast<int64_t>(kActBlockBytes / std::max<size_t>(1, job.a_stride)), 4, m);
-  const int64_t tasks = (w.rows + job.row_block - 1) / job.row_block;
+  const int64_t tasks = (units + job.row_block - 1) / job.row_block;
   pool.parallel_for(tasks, 1, [jp](int64_t t0, int64_t t1, int) {
     for (int64_t t = t0; t < t1; ++t) {
-      const int64_t r0 = t * jp->row_block;
-      const int64_t r1 = std::min(jp->rows, r0 + jp->row_block);
+      const int64_t u0 = t * jp->row_block;
+      const int64_t r0 = u0 * jp->unit;
+      const int64_t r1 = std::min(jp->rows, (u0 + jp->row_block) * jp->unit);
       for (int64_t c0 = 0; c0 < jp->m; c0 += jp->col_block) {
         const int64_t c1 = std::min(jp->m, c0 + jp->col_block);
-        jp->gemm(jp->w + r0 * jp->w_stride, jp->w_stride, r1 - r0, jp->a + c0 * jp->a_stride,
+        jp->gemm(jp->w + u0 * jp->w_stride, jp->w_stride, r1 - r0, jp->a + c0 * jp->a_stride,
                  jp->a_stride, c1 - c0, jp->n, jp->y + c0 * jp->ldy + r0, jp->ldy);
       }
     }

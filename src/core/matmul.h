@@ -22,6 +22,8 @@
 // M == 1 streams each weight row once, rows split across threads in chunks
 // claimed atomically; M > 1 runs blocks of weight rows against blocks of
 // activation rows so a weight row in cache meets many activation rows.
+// Packed weights (WeightView::packed) take the packed kernel for every M, so
+// the rule above holds on them too (in units of 16-row groups).
 // Scratch is per calling thread and grows only: no allocation per call once
 // warm. Thread-safety: concurrent calls need distinct pools.
 #pragma once
@@ -39,6 +41,11 @@ struct WeightView {
   const void* data = nullptr;
   int64_t rows = 0;  // output features
   int64_t cols = 0;  // input features (row length)
+  // Optional: the same matrix in the packed layout of core/packed_weights.h
+  // (owned elsewhere, e.g. by the Model). matmul uses it for every M when the
+  // active level has a packed kernel for `type`, else reads `data`; `data`
+  // stays valid either way (embedding lookups, LoRA, training read rows).
+  const void* packed = nullptr;
   bool empty() const { return data == nullptr; }
   const uint8_t* row(int64_t r) const {
     return static_cast<const uint8_t*>(data) + static_cast<size_t>(r) * row_bytes(type, cols);
@@ -52,6 +59,10 @@ void matmul(const WeightView& w, const float* x, int64_t ldx, float* y, int64_t 
 // True when matmul at the active ISA level takes the native (SIMD kernel)
 // path for this weight type, false when it dequantizes rows to f32.
 bool matmul_is_native(DType type);
+
+// True when matmul at the active ISA level has a kernel for packed weights of
+// this type and row length (so packing such a matrix pays off).
+bool matmul_packs(DType type, int64_t cols);
 
 // Dequantizes row r of W into out (W.cols floats).
 void weight_row_f32(const WeightView& w, int64_t r, float* out);

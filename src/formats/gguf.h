@@ -19,6 +19,10 @@
 #include "core/dtype.h"
 #include "core/status.h"
 
+namespace sf {
+class MappedFile;
+}  // namespace sf
+
 namespace sf::gguf {
 
 enum class ValueType : uint32_t {
@@ -74,7 +78,7 @@ struct TensorInfo {
   std::string name;
   std::vector<int64_t> dims;  // ggml order: dims[0] is the row length (contiguous)
   DType type = DType::F32;
-  uint64_t offset = 0;        // relative to the data section
+  uint64_t offset = 0;  // relative to the data section
   size_t n_bytes = 0;
   const uint8_t* data = nullptr;  // into the mapping (nullptr for writer-only use)
   int64_t n_elements() const;
@@ -112,6 +116,11 @@ class GgufFile {
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
   const TensorInfo* find_tensor(std::string_view name) const;
 
+  // For tensor data copied elsewhere (packed weights): drops the whole pages
+  // of [p, p + n) from resident memory when the file is memory-mapped (see
+  // MappedFile::release; they stay readable). No-op for from_bytes().
+  void release_pages(const void* p, size_t n) const;
+
  private:
   GgufFile() = default;
   Status parse();
@@ -121,7 +130,8 @@ class GgufFile {
   size_t size_ = 0;
   // Keeps the file's mapping alive (open() only).
   std::shared_ptr<const void> mapping_;
-  std::string owned_;  // backing bytes for from_bytes()
+  const MappedFile* mapped_ = nullptr;  // the same mapping, typed (open() only)
+  std::string owned_;                   // backing bytes for from_bytes()
   uint32_t version_ = 0;
   size_t alignment_ = 32;
   size_t data_offset_ = 0;

@@ -226,9 +226,14 @@ Result<std::shared_ptr<const GgufFile>> GgufFile::open(const std::string& path) 
   f->path_ = path;
   f->base_ = mapping->data();
   f->size_ = mapping->size();
+  f->mapped_ = mapping.get();
   f->mapping_ = std::move(mapping);
   SF_RETURN_IF_ERROR(f->parse());
   return std::shared_ptr<const GgufFile>(std::move(f));
+}
+
+void GgufFile::release_pages(const void* p, size_t n) const {
+  if (mapped_) mapped_->release(p, n);
 }
 
 Result<std::shared_ptr<const GgufFile>> GgufFile::from_bytes(std::string bytes, std::string name) {

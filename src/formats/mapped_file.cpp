@@ -59,6 +59,16 @@ MappedFile::~MappedFile() {
   reset();
 }
 
+void MappedFile::release(const void* p, size_t n) const {
+  const auto begin = reinterpret_cast<uintptr_t>(p);
+  const auto base = reinterpret_cast<uintptr_t>(addr_);
+  if (addr_ == nullptr || begin < base || n > size_ || begin - base > size_ - n) return;
+  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t lo = (begin + page - 1) / page * page, hi = (begin + n) / page * page;
+  // Advice only: on failure the pages simply stay resident.
+  if (hi > lo) ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
+}
+
 void MappedFile::reset() {
   if (addr_ != nullptr) ::munmap(addr_, size_);
   addr_ = nullptr;

@@ -33,6 +33,12 @@ class MappedFile {
   const uint8_t* data() const { return static_cast<const uint8_t*>(addr_); }
   size_t size() const { return size_; }
 
+  // Drops the whole pages inside [p, p + n) (a range of this mapping) from the
+  // process's resident memory (madvise MADV_DONTNEED), for data that has been
+  // copied elsewhere. The bytes stay readable: a later touch reads them back
+  // from the file. Partial pages at either end are kept.
+  void release(const void* p, size_t n) const;
+
  private:
   void reset();
 

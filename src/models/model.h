@@ -6,13 +6,15 @@
 // tokenizer.json), or the name of a model in the local store
 // (models/model_store.h). Weights stay in the mappings where their layout is
 // usable as is; tensors that must change (bf16/f16 norm weights to f32,
-// misaligned data) are converted once into buffers the Model owns.
+// misaligned data) are converted once into buffers the Model owns, as are the
+// packed copies of matrix weights for the packed kernels (weight_packing.h).
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "core/aligned_buffer.h"
 #include "core/matmul.h"
 #include "core/status.h"
 #include "formats/gguf.h"
@@ -39,18 +41,29 @@ struct ModelWeights {
   std::vector<LayerWeights> layers;
 };
 
+struct LoadOptions {
+  // Repack matrix weights for the active ISA level's packed kernels when it
+  // has them (models/weight_packing.h; GGUF models). Off for callers that
+  // never run matmul on the model (the trainer's frozen base); the
+  // environment variable STARFIRE_REPACK=0 turns it off everywhere.
+  bool pack_weights = true;
+};
+
 class Model {
  public:
   // Loads a GGUF file, a Hugging Face folder, or a stored model's name
   // ("Qwen/Qwen2.5-0.5B-Instruct" or "Qwen/Qwen2.5-0.5B-Instruct:file.gguf").
-  static Result<std::shared_ptr<const Model>> load(const std::string& path_or_name);
+  static Result<std::shared_ptr<const Model>> load(const std::string& path_or_name,
+                                                   const LoadOptions& opt = {});
   // Loads a GGUF model file. Errors name the file and the missing/bad tensor or key.
-  static Result<std::shared_ptr<const Model>> load_gguf(const std::string& path);
+  static Result<std::shared_ptr<const Model>> load_gguf(const std::string& path,
+                                                        const LoadOptions& opt = {});
   // Loads a Hugging Face folder: config.json, model.safetensors (or a sharded
   // set with its index), tokenizer.json + tokenizer_config.json when present.
   static Result<std::shared_ptr<const Model>> load_hf(const std::string& folder);
   // Builds a model from an already-open GGUF (used by tests and tools).
-  static Result<std::shared_ptr<const Model>> from_gguf(std::shared_ptr<const gguf::GgufFile> f);
+  static Result<std::shared_ptr<const Model>> from_gguf(std::shared_ptr<const gguf::GgufFile> f,
+                                                        const LoadOptions& opt = {});
 
   const ModelConfig& config() const { return config_; }
   const ModelWeights& weights() const { return weights_; }
@@ -78,6 +91,7 @@ class Model {
   std::shared_ptr<const gguf::GgufFile> file_;     // GGUF models
   std::vector<std::shared_ptr<const void>> keep_;  // other mappings the views point into
   std::vector<std::vector<float>> owned_;          // tensors converted at load time
+  std::vector<AlignedBuffer> packed_;              // packed copies (WeightView::packed)
   std::string source_;
   std::vector<TensorRecord> records_;
   std::shared_ptr<const Tokenizer> tokenizer_;

@@ -7,6 +7,7 @@
 #include "models/arch.h"
 #include "models/model.h"
 #include "models/model_store.h"
+#include "models/weight_packing.h"
 #include "tokenizer/tokenizer.h"
 
 namespace sf {
@@ -155,23 +156,26 @@ const gguf::GgufFile& Model::file() const {
   return *file_;
 }
 
-Result<std::shared_ptr<const Model>> Model::load(const std::string& path_or_name) {
+Result<std::shared_ptr<const Model>> Model::load(const std::string& path_or_name,
+                                                 const LoadOptions& opt) {
   std::error_code ec;
   const std::filesystem::file_status st = std::filesystem::status(path_or_name, ec);
   if (std::filesystem::is_directory(st)) return load_hf(path_or_name);
-  if (std::filesystem::exists(st)) return load_gguf(path_or_name);
+  if (std::filesystem::exists(st)) return load_gguf(path_or_name, opt);
   auto stored = store::resolve(path_or_name);
   if (!stored.ok()) return stored.status();
   if (std::filesystem::is_directory(*stored, ec)) return load_hf(*stored);
-  return load_gguf(*stored);
+  return load_gguf(*stored, opt);
 }
 
-Result<std::shared_ptr<const Model>> Model::load_gguf(const std::string& path) {
+Result<std::shared_ptr<const Model>> Model::load_gguf(const std::string& path,
+                                                      const LoadOptions& opt) {
   SF_ASSIGN_OR_RETURN(auto file, gguf::GgufFile::open(path));
-  return from_gguf(std::move(file));
+  return from_gguf(std::move(file), opt);
 }
 
-Result<std::shared_ptr<const Model>> Model::from_gguf(std::shared_ptr<const gguf::GgufFile> f) {
+Result<std::shared_ptr<const Model>> Model::from_gguf(std::shared_ptr<const gguf::GgufFile> f,
+                                                      const LoadOptions& opt) {
   auto m = std::shared_ptr<Model>(new Model());
   m->file_ = f;
   m->source_ = f->path();
@@ -191,6 +195,8 @@ Result<std::shared_ptr<const Model>> Model::from_gguf(std::shared_ptr<const gguf
   m->config_.arch = *arch;
   SF_RETURN_IF_ERROR(read_config(*f, *spec, m->config_));
   SF_RETURN_IF_ERROR(read_weights(*f, m->config_, m->weights_));
+  if (opt.pack_weights && repack_enabled_by_env())
+    pack_model_weights(m->weights_, m->packed_, f.get());
   auto tok = Tokenizer::from_gguf(*f);
   if (tok.ok()) {
     m->tokenizer_ = tok.value();

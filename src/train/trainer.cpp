@@ -334,7 +334,9 @@ Result<std::unique_ptr<Trainer>> Trainer::create(const json& given, bool resume,
 
   // Model (and its tokenizer), then the tokenizer for pretraining.
   if (!c.init.empty()) {
-    auto b = Model::load(c.init);
+    // The trainer reads the base's GGUF rows (dequantized), never matmul's
+    // packed copies: skip packing.
+    auto b = Model::load(c.init, LoadOptions{.pack_weights = false});
     if (!b.ok()) return b.status().with_context("loading --init");
     I.base = *b;
   }

@@ -18,6 +18,7 @@ const Tables& tables() {
   static const Tables t = [] {
     Tables t;
     register_ref(&t.ref);
+    register_packed_ref(&t.ref);
     if (isa_supported(Isa::Avx2)) {
       avx2::register_quantizers(&t.avx2);
       avx2::register_float(&t.avx2);
@@ -29,6 +30,7 @@ const Tables& tables() {
       avx512::register_float(&t.avx512, cpu_features().avx512bf16);
       avx512::register_q32(&t.avx512);
       avx512::register_kquant(&t.avx512);
+      avx512::register_packed(&t.avx512);
       t.avx512_bf16_fma = avx512::bf16_fma_gemm();
     }
     return t;

@@ -30,6 +30,8 @@
 // path: exact integer block sums, float combination per block, double
 // accumulation. Tests hold every SIMD kernel against them. (matmul's own
 // Scalar path does not use them: it dequantizes rows to f32, see matmul.h.)
+// Its packed_gemm reads the packed layout (core/packed_weights.h) element by
+// element and gives bit for bit what its gemm gives on the GGUF rows.
 //
 // Determinism: a kernel's result for (weight row r, activation row c) does not
 // depend on how many rows or columns it is called with, nor on threads, so a
@@ -66,6 +68,11 @@ struct TypeKernels {
   ActFormat format = ActFormat::F32;
   QuantizeFn quantize = nullptr;  // null for F32 (activations used in place)
   GemmFn gemm = nullptr;          // null: no kernel for this type at this level
+  // Weights in the packed layout of core/packed_weights.h (null: none at this
+  // level). Same contract as gemm, except that `w` is the start of a 16-row
+  // group, `w_stride` the group stride (packed_group_bytes) and the nr rows
+  // run on from the group's first row.
+  GemmFn packed_gemm = nullptr;
 };
 
 // Kernels of a level (Scalar: the quantized-path reference). The level must be

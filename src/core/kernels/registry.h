@@ -20,6 +20,8 @@ static inline TypeKernels& entry(KernelTable* table, DType d) {
 
 // Scalar quantized-path reference (ref.cpp): quantizers and gemm.
 void register_ref(KernelTable* table);
+// Scalar reference on packed weights (packed_ref.cpp): packed_gemm entries.
+void register_packed_ref(KernelTable* table);
 
 namespace avx2 {
 void register_quantizers(KernelTable* table);  // also used by the AVX-512 level
@@ -32,6 +34,7 @@ namespace avx512 {
 void register_float(KernelTable* table, bool native_bf16);
 void register_q32(KernelTable* table);
 void register_kquant(KernelTable* table);
+void register_packed(KernelTable* table);  // packed_gemm entries (needs VNNI)
 GemmFn bf16_fma_gemm();
 }  // namespace avx512
 

@@ -1,0 +1,75 @@
+// Scalar reference of the kernels on packed weights (core/packed_weights.h):
+// the same integer block sums and float steps as ref.cpp's dot_q4_0,
+// dot_q5_0, dot_q8_0 and dot_q4_k, reading each level and scale through the layout's accessors,
+// so a mistake in the layout (or in packing) shows as a difference against
+// the GGUF-layout reference, which this must equal bit for bit.
+#include "core/fp16.h"
+#include "core/kernels/act_layout.h"
+#include "core/kernels/registry.h"
+#include "core/packed_weights.h"
+#include "core/quant_blocks.h"
+#include "core/status.h"
+
+namespace sf::kernels {
+namespace {
+
+// Q4_0 / Q5_0 / Q8_0 against Q8_32 activations.
+template <DType kType>
+double packed_dot32(const uint8_t* w, int64_t r, const uint8_t* a, int64_t n) {
+  const auto* q = reinterpret_cast<const int8_t*>(a);
+  const auto* d = reinterpret_cast<const float*>(a + layout::q8_32_d(n));
+  const int offset = packed_level_offset(kType);
+  double sum = 0;
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    int32_t is = 0;
+    for (int e = 0; e < kQK; ++e)
+      is += (packed_level(kType, w, n, r, b, e) - offset) * q[b * kQK + e];
+    const float dw = fp16_to_f32(packed_head(kType, w, n, r, b).d);
+    sum += static_cast<float>(is) * (dw * d[b]);
+  }
+  return sum;
+}
+
+// Q4_K against Q8_K activations: isum = sum_s sc[s] * dot_s, msum = sum_s
+// mn[s] * bsum_s, term = (d * dx) * isum - (dmin * dx) * msum.
+double packed_dot_q4_k(const uint8_t* w, int64_t r, const uint8_t* a, int64_t n) {
+  const auto* q = reinterpret_cast<const int8_t*>(a);
+  const auto* d = reinterpret_cast<const float*>(a + layout::q8_k_d(n));
+  const auto* bsums = reinterpret_cast<const int16_t*>(a + layout::q8_k_bsums(n));
+  double sum = 0;
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const PackedHead h = packed_head(DType::Q4_K, w, n, r, b);
+    int32_t isum = 0, msum = 0;
+    for (int s = 0; s < 8; ++s) {
+      int32_t dot = 0;
+      for (int e = 32 * s; e < 32 * s + 32; ++e)
+        dot += packed_level(DType::Q4_K, w, n, r, b, e) * q[b * kQK_K + e];
+      isum += h.sc[s] * dot;
+      msum += h.mn[s] * (bsums[16 * b + 2 * s] + bsums[16 * b + 2 * s + 1]);
+    }
+    const float dx = d[b];
+    sum += (fp16_to_f32(h.d) * dx) * static_cast<float>(isum) -
+           (fp16_to_f32(h.dmin) * dx) * static_cast<float>(msum);
+  }
+  return sum;
+}
+
+// w: the first row's group; rows run on across groups of w_stride bytes.
+template <DType kType, double (*Dot)(const uint8_t*, int64_t, const uint8_t*, int64_t)>
+void packed_gemm(const uint8_t* w, size_t w_stride, int64_t nr, const uint8_t* a, size_t as,
+                 int64_t nc, int64_t n, float* y, int64_t ldy) {
+  SF_CHECK(w_stride == packed_group_bytes(kType, n), "packed_gemm: wrong group stride");
+  for (int64_t c = 0; c < nc; ++c)
+    for (int64_t r = 0; r < nr; ++r) y[c * ldy + r] = static_cast<float>(Dot(w, r, a + c * as, n));
+}
+
+}  // namespace
+
+void register_packed_ref(KernelTable* t) {
+  entry(t, DType::Q4_0).packed_gemm = packed_gemm<DType::Q4_0, packed_dot32<DType::Q4_0>>;
+  entry(t, DType::Q5_0).packed_gemm = packed_gemm<DType::Q5_0, packed_dot32<DType::Q5_0>>;
+  entry(t, DType::Q8_0).packed_gemm = packed_gemm<DType::Q8_0, packed_dot32<DType::Q8_0>>;
+  entry(t, DType::Q4_K).packed_gemm = packed_gemm<DType::Q4_K, packed_dot_q4_k>;
+}
+
+}  // namespace sf::kernels

@@ -1,0 +1,420 @@
+// Packed (row-interleaved) weights, core/packed_weights.h, and their kernels
+// (Q4_0, Q5_0, Q8_0, Q4_K):
+//  * layout: packing then unpacking gives the GGUF rows back byte for byte;
+//    rows past the end of the last group are zero;
+//  * the Scalar level's packed kernel equals the GGUF-layout reference bit
+//    for bit (it reads the layout element by element);
+//  * the AVX-512 packed kernel matches that reference on random shapes (odd
+//    row counts, long rows, many columns), exactly on inputs where every float
+//    step is exact, and gives the same bits whatever the tiling;
+//  * matmul with WeightView::packed: the same bits for any M and thread count,
+//    and within activation-quantization noise of the Scalar level.
+// The AVX-512 cases skip with a message on CPUs without AVX-512 VNNI.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "core/cpu.h"
+#include "core/dtype.h"
+#include "core/fp16.h"
+#include "core/kernels/kernels.h"
+#include "core/matmul.h"
+#include "core/packed_weights.h"
+#include "core/quant.h"
+#include "core/threadpool.h"
+
+namespace sf {
+namespace {
+
+using kernels::TypeKernels;
+
+const DType kPackTypes[] = {DType::Q4_0, DType::Q5_0, DType::Q8_0, DType::Q4_K};
+const int64_t kRows[] = {1, 15, 16, 17, 33, 100};
+
+// Row lengths: one block, three, and a long row with an odd block count.
+std::vector<int64_t> cols_for(DType t) {
+  const int64_t bs = traits(t).block_size;
+  return {bs, 3 * bs, 4096 + bs};
+}
+
+enum class WeightKind { Quantized, RandomBytes, Exact };
+
+// Quantized: quantize_row_ref of N(0, 1) rows. RandomBytes: every level and
+// sub-block scale bit pattern, fp16 scales in [0.001, 0.1]. Exact: the same
+// with every fp16 scale 1.
+std::vector<uint8_t> make_weights(DType t, int64_t rows, int64_t cols, WeightKind kind,
+                                  uint32_t seed) {
+  std::mt19937 rng(seed);
+  const size_t rb = row_bytes(t, cols);
+  std::vector<uint8_t> w(rb * rows);
+  if (kind == WeightKind::Quantized) {
+    std::normal_distribution<float> dist(0.f, 1.f);
+    std::vector<float> x(cols);
+    for (int64_t r = 0; r < rows; ++r) {
+      for (float& v : x) v = dist(rng);
+      quantize_row_ref(t, x.data(), w.data() + r * rb, cols);
+    }
+    return w;
+  }
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (auto& b : w) b = static_cast<uint8_t>(byte(rng));
+  std::uniform_real_distribution<float> scale(0.001f, 0.1f);
+  const int fp16_fields = t == DType::Q4_K ? 2 : 1;  // d (and dmin) lead every block
+  for (size_t off = 0; off < w.size(); off += traits(t).block_bytes) {
+    for (int f = 0; f < fp16_fields; ++f) {
+      const uint16_t h = kind == WeightKind::Exact ? f32_to_fp16(1.f) : f32_to_fp16(scale(rng));
+      std::memcpy(w.data() + off + 2 * f, &h, 2);
+    }
+  }
+  return w;
+}
+
+std::vector<uint8_t> pack(DType t, const std::vector<uint8_t>& w, int64_t rows, int64_t cols) {
+  std::vector<uint8_t> p(packed_bytes(t, rows, cols), 0xAB);  // poison: packing must write all
+  pack_weights(t, w.data(), rows, cols, p.data());
+  return p;
+}
+
+// N(0, 1) activations with an all-zero block; Exact: small integers with one
+// +-127 per block, so every activation scale is exactly 1.
+std::vector<float> make_acts(int64_t m, int64_t n, bool exact, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<float> x(m * n);
+  if (exact) {
+    std::uniform_int_distribution<int> small(-3, 3), pos(0, 31), sign(0, 1);
+    for (auto& v : x) v = static_cast<float>(small(rng));
+    for (int64_t i = 0; i < m * n; i += 32) x[i + pos(rng)] = sign(rng) ? 127.f : -127.f;
+    return x;
+  }
+  std::normal_distribution<float> dist(0.f, 1.f);
+  for (auto& v : x) v = dist(rng);
+  for (int64_t i = 0; i < m; ++i)
+    if (n >= 64) std::fill(x.begin() + i * n + 32, x.begin() + i * n + 64, 0.f);
+  return x;
+}
+
+struct Acts {
+  std::vector<uint8_t> buf;
+  size_t stride = 0;
+};
+
+Acts quantize(DType t, const std::vector<float>& x, int64_t m, int64_t n) {
+  const TypeKernels& k = kernels::type_kernels(Isa::Scalar, t);
+  Acts a;
+  a.stride = kernels::act_row_bytes(k.format, n);
+  a.buf.assign(a.stride * m, 0);
+  for (int64_t i = 0; i < m; ++i) k.quantize(x.data() + i * n, a.buf.data() + i * a.stride, n);
+  return a;
+}
+
+std::vector<float> run(kernels::GemmFn gemm, const uint8_t* w, size_t ws, int64_t rows,
+                       const Acts& a, int64_t m, int64_t n) {
+  std::vector<float> y(m * rows, std::nanf(""));
+  gemm(w, ws, rows, a.buf.data(), a.stride, m, n, y.data(), rows);
+  return y;
+}
+
+double normalized_error(const std::vector<float>& got, const std::vector<float>& want) {
+  double max_abs = 0, max_ref = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const double d = std::fabs(double(got[i]) - want[i]);
+    max_abs = std::isnan(got[i]) ? INFINITY : std::max(max_abs, d);
+    max_ref = std::max(max_ref, std::fabs(double(want[i])));
+  }
+  return max_ref > 0 ? max_abs / max_ref : max_abs;
+}
+
+bool bits_equal(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+class IsaGuard {
+ public:
+  IsaGuard() : saved_(active_isa()) {}
+  ~IsaGuard() { set_isa(saved_); }
+
+ private:
+  Isa saved_;
+};
+
+#define SKIP_WITHOUT_AVX512()                                                                \
+  if (!isa_supported(Isa::Avx512))                                                           \
+  GTEST_SKIP() << "this CPU lacks the avx512 level (AVX-512 F/BW/VL/DQ + VNNI): the packed " \
+                  "kernel is not built for it"
+
+// ------------------------------------------------------------------ layout
+
+TEST(PackedLayout, RoundTripsEveryRowByteForByte) {
+  for (DType t : kPackTypes) {
+    for (int64_t cols : cols_for(t)) {
+      for (int64_t rows : kRows) {
+        SCOPED_TRACE(std::string(type_name(t)) + " " + std::to_string(rows) + "x" +
+                     std::to_string(cols));
+        ASSERT_TRUE(packable(t, cols));
+        const auto w = make_weights(t, rows, cols, WeightKind::RandomBytes, 1);
+        const auto p = pack(t, w, rows, cols);
+        EXPECT_EQ(packed_group_bytes(t, cols) % 64, 0u);
+        const size_t rb = row_bytes(t, cols);
+        std::vector<uint8_t> back(rb);
+        for (int64_t r = 0; r < rows; ++r) {
+          unpack_row(t, p.data(), cols, r, back.data());
+          ASSERT_EQ(std::memcmp(back.data(), w.data() + r * rb, rb), 0) << "row " << r;
+        }
+        // Rows past the end of the last group: zero levels and zero scales.
+        const int64_t bs = traits(t).block_size;
+        for (int64_t r = rows; r < packed_groups(rows) * kPackRows; ++r)
+          for (int64_t b = 0; b < cols / bs; ++b) {
+            const PackedHead h = packed_head(t, p.data(), cols, r, b);
+            ASSERT_EQ(h.d | h.dmin, 0) << "pad row " << r;
+            for (int s = 0; s < 8; ++s) ASSERT_EQ(h.sc[s] | h.mn[s], 0) << "pad row " << r;
+            for (int e = 0; e < bs; ++e) ASSERT_EQ(packed_level(t, p.data(), cols, r, b, e), 0);
+          }
+      }
+    }
+  }
+}
+
+TEST(PackedLayout, SameBytesAsGgufUpToPadding) {
+  for (DType t : kPackTypes) {
+    for (int64_t cols : cols_for(t)) {
+      const size_t ggml = row_bytes(t, cols) * kPackRows;
+      // Q4_K keeps its 6-bit sub-block scales as bytes: 1/36 more.
+      const size_t extra = t == DType::Q4_K ? ggml / 36 : 0;
+      EXPECT_GE(packed_group_bytes(t, cols), ggml + extra);
+      EXPECT_LT(packed_group_bytes(t, cols), ggml + extra + 64);
+    }
+  }
+  EXPECT_FALSE(packable(DType::Q4_0, 48));
+  EXPECT_FALSE(packable(DType::Q4_K, 512 + 32));
+  EXPECT_FALSE(packable(DType::Q6_K, 256));
+  EXPECT_FALSE(packable(DType::F32, 64));
+}
+
+// ------------------------------------------------------- scalar reference
+
+TEST(PackedReference, EqualsGgufLayoutReferenceBitForBit) {
+  for (DType t : kPackTypes) {
+    const TypeKernels& ref = kernels::type_kernels(Isa::Scalar, t);
+    ASSERT_TRUE(ref.packed_gemm != nullptr);
+    for (WeightKind kind : {WeightKind::Quantized, WeightKind::RandomBytes}) {
+      for (int64_t rows : {1, 17, 33}) {
+        for (int64_t cols : cols_for(t)) {
+          if (cols > 1024) continue;
+          SCOPED_TRACE(std::string(type_name(t)) + " " + std::to_string(rows) + "x" +
+                       std::to_string(cols));
+          const auto w = make_weights(t, rows, cols, kind, 3);
+          const auto p = pack(t, w, rows, cols);
+          const int64_t m = 3;
+          const Acts a = quantize(t, make_acts(m, cols, false, 5), m, cols);
+          const auto want = run(ref.gemm, w.data(), row_bytes(t, cols), rows, a, m, cols);
+          const auto got =
+              run(ref.packed_gemm, p.data(), packed_group_bytes(t, cols), rows, a, m, cols);
+          EXPECT_TRUE(bits_equal(got, want));
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------- AVX-512 kernel
+
+TEST(PackedKernel, MatchesReferenceOnRandomShapes) {
+  SKIP_WITHOUT_AVX512();
+  for (DType t : kPackTypes) {
+    const TypeKernels& ref = kernels::type_kernels(Isa::Scalar, t);
+    const TypeKernels& simd = kernels::type_kernels(Isa::Avx512, t);
+    ASSERT_TRUE(simd.packed_gemm != nullptr);
+    for (WeightKind kind : {WeightKind::Quantized, WeightKind::RandomBytes}) {
+      for (int64_t cols : cols_for(t)) {
+        for (int64_t rows : kRows) {
+          const auto w = make_weights(t, rows, cols, kind, 7 + static_cast<uint32_t>(rows));
+          const auto p = pack(t, w, rows, cols);
+          for (int64_t m : {1, 2, 7, 64}) {
+            if (m == 64 && cols > 1024 && rows > 33) continue;  // the reference is slow
+            SCOPED_TRACE(std::string(type_name(t)) + " " + std::to_string(rows) + "x" +
+                         std::to_string(cols) + " M=" + std::to_string(m));
+            const Acts a = quantize(t, make_acts(m, cols, false, 11), m, cols);
+            const auto want = run(ref.gemm, w.data(), row_bytes(t, cols), rows, a, m, cols);
+            const auto got =
+                run(simd.packed_gemm, p.data(), packed_group_bytes(t, cols), rows, a, m, cols);
+            // Only the float summation order differs from the reference.
+            EXPECT_LE(normalized_error(got, want), 2e-6);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(PackedKernel, IntegerSumsExact) {
+  // Unit scales and small integer activations: every float step is exact, so
+  // a slip in the levels, offsets or lanes cannot hide in rounding.
+  SKIP_WITHOUT_AVX512();
+  for (DType t : kPackTypes) {
+    const TypeKernels& ref = kernels::type_kernels(Isa::Scalar, t);
+    const TypeKernels& simd = kernels::type_kernels(Isa::Avx512, t);
+    // Q4_K: at most two super-blocks keep the integer sums below 2^24.
+    for (int64_t cols : {traits(t).block_size, 2 * traits(t).block_size}) {
+      for (int64_t rows : {1, 17, 40}) {
+        const int64_t m = 5;
+        const auto w = make_weights(t, rows, cols, WeightKind::Exact, 13);
+        const auto p = pack(t, w, rows, cols);
+        const Acts a = quantize(t, make_acts(m, cols, true, 17), m, cols);
+        const auto want = run(ref.gemm, w.data(), row_bytes(t, cols), rows, a, m, cols);
+        const auto got =
+            run(simd.packed_gemm, p.data(), packed_group_bytes(t, cols), rows, a, m, cols);
+        for (size_t i = 0; i < want.size(); ++i) {
+          ASSERT_EQ(got[i], want[i]) << type_name(t) << " " << rows << "x" << cols << " out " << i;
+          ASSERT_EQ(want[i], std::nearbyint(want[i])) << "test inputs are not exact";
+        }
+      }
+    }
+  }
+}
+
+TEST(PackedKernel, ResultsDoNotDependOnTiling) {
+  // Every (row, column) alone (one column, the rows of its group up to it)
+  // must give the bits of the full call.
+  SKIP_WITHOUT_AVX512();
+  for (DType t : kPackTypes) {
+    const TypeKernels& simd = kernels::type_kernels(Isa::Avx512, t);
+    const int64_t rows = 71, cols = 5 * traits(t).block_size, m = 11;
+    const auto w = make_weights(t, rows, cols, WeightKind::Quantized, 19);
+    const auto p = pack(t, w, rows, cols);
+    const size_t gs = packed_group_bytes(t, cols);
+    const Acts a = quantize(t, make_acts(m, cols, false, 23), m, cols);
+    const auto all = run(simd.packed_gemm, p.data(), gs, rows, a, m, cols);
+    for (int64_t c = 0; c < m; ++c) {
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t g = r / kPackRows, lane = r % kPackRows;
+        float one[kPackRows];
+        simd.packed_gemm(p.data() + g * gs, gs, lane + 1, a.buf.data() + c * a.stride, a.stride, 1,
+                         cols, one, kPackRows);
+        ASSERT_EQ(std::memcmp(&one[lane], &all[c * rows + r], sizeof(float)), 0)
+            << type_name(t) << " r=" << r << " c=" << c;
+      }
+    }
+    // Column blocks of every width, all rows.
+    for (int64_t width = 2; width <= m; ++width) {
+      std::vector<float> y(width * rows);
+      simd.packed_gemm(p.data(), gs, rows, a.buf.data(), a.stride, width, cols, y.data(), rows);
+      ASSERT_TRUE(bits_equal(y, std::vector<float>(all.begin(), all.begin() + width * rows)))
+          << type_name(t) << " width " << width;
+    }
+  }
+}
+
+TEST(PackedKernel, DoesNotWritePastItsRows) {
+  SKIP_WITHOUT_AVX512();
+  for (DType t : kPackTypes) {
+    const TypeKernels& simd = kernels::type_kernels(Isa::Avx512, t);
+    const int64_t rows = 19, cols = traits(t).block_size, m = 3, ldy = 40;
+    const auto w = make_weights(t, rows, cols, WeightKind::Quantized, 29);
+    const auto p = pack(t, w, rows, cols);
+    const Acts a = quantize(t, make_acts(m, cols, false, 31), m, cols);
+    for (int64_t mm : {int64_t{1}, m}) {
+      std::vector<float> y(mm * ldy, -1.f);
+      simd.packed_gemm(p.data(), packed_group_bytes(t, cols), rows, a.buf.data(), a.stride, mm,
+                       cols, y.data(), ldy);
+      for (int64_t c = 0; c < mm; ++c)
+        for (int64_t r = rows; r < ldy; ++r) ASSERT_EQ(y[c * ldy + r], -1.f) << r << "," << c;
+    }
+  }
+}
+
+// ------------------------------------------------------------------ matmul
+
+std::vector<float> run_matmul(const WeightView& wv, const std::vector<float>& x, int64_t m,
+                              ThreadPool& pool) {
+  std::vector<float> y(m * wv.rows, std::nanf(""));
+  matmul(wv, x.data(), wv.cols, y.data(), wv.rows, m, pool);
+  return y;
+}
+
+TEST(PackedMatmul, SameBitsForAnyMAndThreads) {
+  SKIP_WITHOUT_AVX512();
+  IsaGuard guard;
+  ASSERT_TRUE(set_isa(Isa::Avx512));
+  for (DType t : kPackTypes) {
+    ASSERT_TRUE(matmul_packs(t, cols_for(t)[1]));
+    for (int64_t cols : {cols_for(t)[1], cols_for(t)[2]}) {
+      const int64_t rows = 100;
+      const auto w = make_weights(t, rows, cols, WeightKind::Quantized, 37);
+      const auto p = pack(t, w, rows, cols);
+      const WeightView wv{t, w.data(), rows, cols, p.data()};
+      const int64_t max_m = 64;
+      const auto x = make_acts(max_m, cols, false, 41);
+      // One activation row at a time on one thread: the baseline.
+      ThreadPool pool1(1);
+      std::vector<float> single(max_m * rows);
+      for (int64_t i = 0; i < max_m; ++i) {
+        const std::vector<float> xi(x.begin() + i * cols, x.begin() + (i + 1) * cols);
+        const auto yi = run_matmul(wv, xi, 1, pool1);
+        std::copy(yi.begin(), yi.end(), single.begin() + i * rows);
+      }
+      // It is the packed kernel's result (bit for bit), within float-order
+      // noise of the reference.
+      const TypeKernels& ref = kernels::type_kernels(Isa::Scalar, t);
+      const Acts a = quantize(t, x, max_m, cols);
+      const TypeKernels& simd = kernels::type_kernels(Isa::Avx512, t);
+      EXPECT_TRUE(bits_equal(single, run(simd.packed_gemm, p.data(), packed_group_bytes(t, cols),
+                                         rows, a, max_m, cols)));
+      const auto want = run(ref.gemm, w.data(), row_bytes(t, cols), rows, a, max_m, cols);
+      EXPECT_LE(normalized_error(single, want), 2e-6);
+      for (int threads : {1, 2, 3}) {
+        ThreadPool pool(threads);
+        for (int64_t m : {1, 2, 7, 33, 64}) {
+          const std::vector<float> xm(x.begin(), x.begin() + m * cols);
+          const auto y = run_matmul(wv, xm, m, pool);
+          EXPECT_TRUE(bits_equal(y, std::vector<float>(single.begin(), single.begin() + m * rows)))
+              << type_name(t) << " cols=" << cols << " threads=" << threads << " m=" << m;
+        }
+      }
+    }
+  }
+}
+
+TEST(PackedMatmul, OtherLevelsIgnoreThePackedCopy) {
+  // At levels without a packed kernel matmul reads the GGUF rows: the same
+  // bits as the same view without a packed pointer.
+  IsaGuard guard;
+  ThreadPool pool(2);
+  for (DType t : kPackTypes) {
+    const int64_t rows = 40, cols = 2 * traits(t).block_size, m = 5;
+    const auto w = make_weights(t, rows, cols, WeightKind::Quantized, 43);
+    const auto p = pack(t, w, rows, cols);
+    const auto x = make_acts(m, cols, false, 47);
+    for (Isa isa : {Isa::Scalar, Isa::Avx2}) {
+      if (!set_isa(isa)) continue;
+      EXPECT_FALSE(matmul_packs(t, cols)) << isa_name(isa);
+      const auto plain = run_matmul(WeightView{t, w.data(), rows, cols}, x, m, pool);
+      const auto with = run_matmul(WeightView{t, w.data(), rows, cols, p.data()}, x, m, pool);
+      EXPECT_TRUE(bits_equal(plain, with)) << type_name(t) << " " << isa_name(isa);
+    }
+  }
+}
+
+TEST(PackedMatmul, WithinActivationNoiseOfScalarLevel) {
+  SKIP_WITHOUT_AVX512();
+  IsaGuard guard;
+  ThreadPool pool(2);
+  for (DType t : kPackTypes) {
+    const int64_t rows = 64, cols = 1024, m = 4;  // a multiple of every block size
+    const auto w = make_weights(t, rows, cols, WeightKind::Quantized, 53);
+    const auto p = pack(t, w, rows, cols);
+    const auto x = make_acts(m, cols, false, 59);
+    ASSERT_TRUE(set_isa(Isa::Scalar));
+    const auto scalar = run_matmul(WeightView{t, w.data(), rows, cols}, x, m, pool);
+    ASSERT_TRUE(set_isa(Isa::Avx512));
+    const auto packed = run_matmul(WeightView{t, w.data(), rows, cols, p.data()}, x, m, pool);
+    const double e = normalized_error(packed, scalar);
+    std::printf("%-5s packed vs scalar level: normalized %.3g\n", type_name(t), e);
+    EXPECT_LE(e, 4e-2);
+  }
+}
+
+}  // namespace
+}  // namespace sf
