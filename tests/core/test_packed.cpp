@@ -20,6 +20,7 @@
 #include "core/cpu.h"
 #include "core/dtype.h"
 #include "core/fp16.h"
+#include "core/kernel_test_inputs.h"
 #include "core/kernels/kernels.h"
 #include "core/matmul.h"
 #include "core/packed_weights.h"
@@ -40,37 +41,8 @@ std::vector<int64_t> cols_for(DType t) {
   return {bs, 3 * bs, 4096 + bs};
 }
 
-enum class WeightKind { Quantized, RandomBytes, Exact };
-
-// Quantized: quantize_row_ref of N(0, 1) rows. RandomBytes: every level and
-// sub-block scale bit pattern, fp16 scales in [0.001, 0.1]. Exact: the same
-// with every fp16 scale 1.
-std::vector<uint8_t> make_weights(DType t, int64_t rows, int64_t cols, WeightKind kind,
-                                  uint32_t seed) {
-  std::mt19937 rng(seed);
-  const size_t rb = row_bytes(t, cols);
-  std::vector<uint8_t> w(rb * rows);
-  if (kind == WeightKind::Quantized) {
-    std::normal_distribution<float> dist(0.f, 1.f);
-    std::vector<float> x(cols);
-    for (int64_t r = 0; r < rows; ++r) {
-      for (float& v : x) v = dist(rng);
-      quantize_row_ref(t, x.data(), w.data() + r * rb, cols);
-    }
-    return w;
-  }
-  std::uniform_int_distribution<int> byte(0, 255);
-  for (auto& b : w) b = static_cast<uint8_t>(byte(rng));
-  std::uniform_real_distribution<float> scale(0.001f, 0.1f);
-  const int fp16_fields = t == DType::Q4_K ? 2 : 1;  // d (and dmin) lead every block
-  for (size_t off = 0; off < w.size(); off += traits(t).block_bytes) {
-    for (int f = 0; f < fp16_fields; ++f) {
-      const uint16_t h = kind == WeightKind::Exact ? f32_to_fp16(1.f) : f32_to_fp16(scale(rng));
-      std::memcpy(w.data() + off + 2 * f, &h, 2);
-    }
-  }
-  return w;
-}
+using test::make_weights;
+using test::WeightKind;
 
 std::vector<uint8_t> pack(DType t, const std::vector<uint8_t>& w, int64_t rows, int64_t cols) {
   std::vector<uint8_t> p(packed_bytes(t, rows, cols), 0xAB);  // poison: packing must write all
