@@ -1,6 +1,7 @@
-// Random weight rows for the kernel tests (test_kernels, test_packed): real
-// quantized rows, every bit pattern, or "exact" rows whose float steps are
-// exact so integer sums must match to the last bit.
+// Shared by the kernel tests (test_kernels, test_packed): random weight rows
+// (real quantized rows, every bit pattern, or "exact" rows whose float steps
+// are exact so integer sums must match to the last bit), bitwise comparison,
+// and a guard that restores the ISA level a test changed.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "core/cpu.h"
 #include "core/dtype.h"
 #include "core/fp16.h"
 #include "core/quant.h"
@@ -83,5 +85,19 @@ inline std::vector<uint8_t> make_weights(DType t, int64_t rows, int64_t cols, We
   }
   return w;
 }
+
+inline bool bits_equal(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+// Restores the ISA level a test changed.
+class IsaGuard {
+ public:
+  IsaGuard() : saved_(active_isa()) {}
+  ~IsaGuard() { set_isa(saved_); }
+
+ private:
+  Isa saved_;
+};
 
 }  // namespace sf::test

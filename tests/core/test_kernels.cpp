@@ -38,8 +38,10 @@ const DType kTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q8_0, DTyp
                         DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q2_K, DType::Q3_K,
                         DType::Q4_K, DType::Q5_K, DType::Q6_K};
 
+using test::bits_equal;
 using test::fp16_fields;
 using test::is_float_type;
+using test::IsaGuard;
 using test::make_weights;
 using test::WeightKind;
 
@@ -118,20 +120,6 @@ ErrorStats compare(const std::vector<float>& got, const std::vector<float>& want
   }
   return e;
 }
-
-bool bits_equal(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
-
-// Restores the ISA level a test changed.
-class IsaGuard {
- public:
-  IsaGuard() : saved_(active_isa()) {}
-  ~IsaGuard() { set_isa(saved_); }
-
- private:
-  Isa saved_;
-};
 
 // ---------------------------------------------------------------- cpu / isa
 

@@ -41,6 +41,8 @@ std::vector<int64_t> cols_for(DType t) {
   return {bs, 3 * bs, 4096 + bs};
 }
 
+using test::bits_equal;
+using test::IsaGuard;
 using test::make_weights;
 using test::WeightKind;
 
@@ -98,19 +100,6 @@ double normalized_error(const std::vector<float>& got, const std::vector<float>&
   }
   return max_ref > 0 ? max_abs / max_ref : max_abs;
 }
-
-bool bits_equal(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
-
-class IsaGuard {
- public:
-  IsaGuard() : saved_(active_isa()) {}
-  ~IsaGuard() { set_isa(saved_); }
-
- private:
-  Isa saved_;
-};
 
 #define SKIP_WITHOUT_AVX512()                                                                \
   if (!isa_supported(Isa::Avx512))                                                           \
