@@ -1,8 +1,10 @@
 #include "models/decoder.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
+#include "core/attention.h"
 #include "core/matmul.h"
 #include "core/ops.h"
 #include "core/threadpool.h"
@@ -81,7 +83,19 @@ DecoderScratch::DecoderScratch(const Model& model, int max_tokens_, int n_ctx, i
   ffn_gate.resize(m * c.n_ff);
   ffn_up.resize(m * c.n_ff);
   out_rows.resize(m * c.n_embd);
-  scores.assign(n_threads > 0 ? n_threads : 1, std::vector<float>(n_ctx));
+  // About 128 query rows per attention job: enough rows to amortize bringing a
+  // chunk of keys into cache, small enough to spread a prompt over threads.
+  const int group = c.n_head / c.n_head_kv;
+  attn_block_entries = std::max(1, 128 / group);
+  const int rows = std::min(max_tokens, attn_block_entries) * group;
+  attn.resize(n_threads > 0 ? n_threads : 1);
+  for (AttnThread& a : attn) {
+    a.scratch.resize(attend_scratch_floats(c.head_dim, rows));
+    a.q.resize(rows);
+    a.out.resize(rows);
+    a.n_keys.resize(rows);
+  }
+  attn_blocks.reserve(max_tokens);
   inv_freq.resize(c.head_dim / 2);
   for (int i = 0; i < c.head_dim / 2; ++i)
     inv_freq[i] = std::pow(static_cast<double>(c.rope_base), -2.0 * i / c.head_dim);
@@ -111,6 +125,14 @@ Status forward(const Model& model, const Batch& batch, KvCache& cache, DecoderSc
   };
 
   for (int64_t i = 0; i < m; ++i) weight_row_f32(w.tok_embd, batch.token[i], s.x.data() + i * E);
+  // Blocks of consecutive entries of one sequence, for attention jobs.
+  s.attn_blocks.clear();
+  for (int i = 0; i < m;) {
+    int j = i + 1;
+    while (j < m && j - i < s.attn_block_entries && batch.seq[j] == batch.seq[i]) ++j;
+    s.attn_blocks.emplace_back(i, j);
+    i = j;
+  }
   if (s.trace) s.trace("inp_embd", -1, s.x.data(), m, E);
 
   for (int l = 0; l < c.n_layer; ++l) {
@@ -145,20 +167,27 @@ Status forward(const Model& model, const Batch& batch, KvCache& cache, DecoderSc
     }
 
     // Causal attention: entry i sees positions 0..pos[i] of its own sequence.
-    pool.parallel_for(m * c.n_head, 1, [&](int64_t b, int64_t e, int t) {
-      float* sc_row = s.scores[t].data();
+    // A job is one block of same-sequence entries and one KV head: the rows
+    // are those entries' query heads of that head's group. Heavier blocks
+    // (later positions) go first so both threads finish together.
+    const int n_jobs = static_cast<int>(s.attn_blocks.size()) * c.n_head_kv;
+    pool.parallel_for(n_jobs, 1, [&](int64_t b, int64_t e, int t) {
+      DecoderScratch::AttnThread& at = s.attn[t];
       for (int64_t job = b; job < e; ++job) {
-        const int64_t i = job / c.n_head;
-        const int h = static_cast<int>(job % c.n_head);
-        const int kvh = h / group;
-        const int seq = batch.seq[i], n_pos = batch.pos[i] + 1;
-        const float* qh = s.q.data() + i * Q + h * HD;
-        for (int p = 0; p < n_pos; ++p)
-          sc_row[p] = dot_f32(qh, cache.k(l, seq, p) + kvh * HD, HD) * att_scale;
-        softmax(sc_row, n_pos);
-        float* out = s.att.data() + i * Q + h * HD;
-        std::memset(out, 0, HD * sizeof(float));
-        for (int p = 0; p < n_pos; ++p) axpy(sc_row[p], cache.v(l, seq, p) + kvh * HD, out, HD);
+        const int64_t rev = n_jobs - 1 - job;
+        const auto [i0, i1] = s.attn_blocks[rev / c.n_head_kv];
+        const int kvh = static_cast<int>(rev % c.n_head_kv);
+        int n = 0;
+        for (int i = i0; i < i1; ++i)
+          for (int h = kvh * group; h < (kvh + 1) * group; ++h, ++n) {
+            at.q[n] = s.q.data() + i * Q + h * HD;
+            at.out[n] = s.att.data() + i * Q + h * HD;
+            at.n_keys[n] = batch.pos[i] + 1;
+          }
+        const int seq = batch.seq[i0];
+        const KvRows kv{cache.k(l, seq, 0) + kvh * HD, cache.v(l, seq, 0) + kvh * HD, KV};
+        attend(AttentionRows{n, at.q.data(), at.out.data(), at.n_keys.data()}, kv, HD, att_scale,
+               at.scratch.data());
       }
     });
     if (s.trace) s.trace("kqv_out", l, s.att.data(), m, Q);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -28,9 +29,19 @@ struct DecoderScratch {
   DecoderScratch(const Model& model, int max_tokens, int n_ctx, int n_threads);
   int max_tokens;
   std::vector<float> x, xn, q, k, v, att, ffn_gate, ffn_up, out_rows;
-  std::vector<std::vector<float>> scores;  // one n_ctx row per thread
-  std::vector<double> inv_freq;            // RoPE frequency per dimension pair
-  TraceFn trace;                           // optional
+  // Attention (core/attention.h): per thread, the kernel's scratch and the
+  // row pointers of one job; the batch's blocks of same-sequence entries.
+  struct AttnThread {
+    std::vector<float> scratch;
+    std::vector<const float*> q;
+    std::vector<float*> out;
+    std::vector<int> n_keys;
+  };
+  std::vector<AttnThread> attn;
+  std::vector<std::pair<int, int>> attn_blocks;  // [first, last) batch entries
+  int attn_block_entries = 1;                    // entries per block (rows: x heads per group)
+  std::vector<double> inv_freq;                  // RoPE frequency per dimension pair
+  TraceFn trace;                                 // optional
   // LoRA adapters added after each adapted projection (models/lora_apply.h);
   // nullptr: the base model. Not owned: the caller keeps the set alive.
   const LoraSet* lora = nullptr;
