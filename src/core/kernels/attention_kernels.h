@@ -47,9 +47,10 @@ static inline float attn_exp(float x) {
 }
 
 // Scratch layout shared by the kernels: transposed key chunk (head_dim x 64),
-// the chunk's exp values (64), then M and L per row.
+// the chunk's exp values of two rows (2 x 64), then M and L per row.
 static inline size_t attn_scratch_floats(int head_dim, int rows) {
-  return static_cast<size_t>(head_dim) * kAttnChunk + kAttnChunk + 2 * static_cast<size_t>(rows);
+  return static_cast<size_t>(head_dim) * kAttnChunk + 2 * kAttnChunk +
+         2 * static_cast<size_t>(rows);
 }
 
 void attend_ref(const AttentionRows& rows, const KvRows& kv, int head_dim, float scale,

@@ -27,7 +27,7 @@ void attend_portable(const AttentionRows& rows, const KvRows& kv, int head_dim, 
                      float* scratch) {
   constexpr float kNegInf = -std::numeric_limits<float>::infinity();
   float* e = scratch + static_cast<size_t>(head_dim) * kAttnChunk;
-  float* M = e + kAttnChunk;
+  float* M = e + 2 * kAttnChunk;
   float* L = M + rows.count;
   int n_max = 0;
   for (int r = 0; r < rows.count; ++r) {
