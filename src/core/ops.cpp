@@ -3,6 +3,9 @@
 #include <cmath>
 #include <limits>
 
+#include "core/cpu.h"
+#include "core/kernels/elementwise.h"
+
 namespace sf {
 
 void rmsnorm(const float* x, const float* w, float* y, int64_t n, float eps) {
@@ -35,6 +38,11 @@ void softmax(float* x, int64_t n) {
 }
 
 void swiglu(float* gate, const float* up, int64_t n) {
+  if (active_isa() == Isa::Avx512) return kernels::avx512::swiglu(gate, up, n);
+  swiglu_ref(gate, up, n);
+}
+
+void swiglu_ref(float* gate, const float* up, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const float g = gate[i];
     gate[i] = g / (1.0f + std::exp(-g)) * up[i];

@@ -203,7 +203,9 @@ Status forward(const Model& model, const Batch& batch, KvCache& cache, DecoderSc
     matmul(L.w_up, s.xn.data(), E, s.ffn_up.data(), c.n_ff, m, pool);
     lora(l, LoraProj::Gate, s.xn.data(), E, s.ffn_gate.data(), c.n_ff);
     lora(l, LoraProj::Up, s.xn.data(), E, s.ffn_up.data(), c.n_ff);
-    swiglu(s.ffn_gate.data(), s.ffn_up.data(), m * c.n_ff);
+    pool.parallel_for(m, std::max<int64_t>(1, 16384 / c.n_ff), [&](int64_t i0, int64_t i1, int) {
+      swiglu(s.ffn_gate.data() + i0 * c.n_ff, s.ffn_up.data() + i0 * c.n_ff, (i1 - i0) * c.n_ff);
+    });
     matmul(L.w_down, s.ffn_gate.data(), c.n_ff, s.out_rows.data(), E, m, pool);
     lora(l, LoraProj::Down, s.ffn_gate.data(), c.n_ff, s.out_rows.data(), E);
     for (int64_t j = 0; j < m * E; ++j) s.x[j] += s.out_rows[j];

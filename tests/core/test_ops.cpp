@@ -2,8 +2,11 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
 #include <vector>
 
+#include "core/cpu.h"
+#include "core/kernel_test_inputs.h"
 #include "core/ops.h"
 
 namespace sf {
@@ -39,6 +42,30 @@ TEST(Ops, SwigluAndDot) {
     want += double(a[i]) * b[i];
   }
   EXPECT_NEAR(dot_f32(a.data(), b.data(), 37), want, 1e-5);
+}
+
+TEST(Ops, SwigluAtEveryLevelStaysWithinAFewUlpOfTheReference) {
+  test::IsaGuard guard;
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> wide(-30.0f, 30.0f), unit(-2.0f, 2.0f);
+  const int n = 1037;  // not a multiple of 16: the masked tail runs too
+  std::vector<float> g(n), u(n);
+  for (int i = 0; i < n; ++i) {
+    g[i] = wide(rng);
+    u[i] = unit(rng);
+  }
+  const float extremes[] = {0.0f, -0.0f, 100.0f, -100.0f, -88.8f, 88.8f, 1e-30f, -1e-30f, -1e4f};
+  for (int i = 0; i < 9; ++i) g[i] = extremes[i];
+  std::vector<float> want = g;
+  swiglu_ref(want.data(), u.data(), n);
+  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+    if (!set_isa(isa)) continue;
+    std::vector<float> got = g;
+    swiglu(got.data(), u.data(), n);
+    for (int i = 0; i < n; ++i)
+      ASSERT_NEAR(got[i], want[i], 5e-7f * std::abs(want[i]) + 1e-37f)
+          << isa_name(isa) << " g " << g[i] << " u " << u[i];
+  }
 }
 
 }  // namespace
