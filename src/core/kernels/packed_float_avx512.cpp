@@ -12,10 +12,13 @@
 // gives them too).
 //
 // Cache blocking (M > 1): k runs in blocks of kc. Per block, the Z groups' kc
-// columns (the "micro-panel", Z * kc * 16 * E bytes) stay in L1 while every
-// column tile passes over them; the accumulators are stored to y at the end of
-// a block and loaded back at the start of the next. A float stored and
-// reloaded is unchanged, so the chain stays the same sequence of FMAs.
+// columns (the "micro-panel") stay in L1 while every column tile passes over
+// them; the accumulators are stored to y at the end of a block and loaded
+// back at the start of the next. A float stored and reloaded is unchanged, so
+// the chain stays the same sequence of FMAs. F16 and BF16 micro-panels are
+// kept widened to floats (32 KB for 2 groups x 256 columns), so only the
+// first column tile of a block converts: with Z = 2 and C = 12 a conversion
+// would otherwise cost 4 of every 28 FMA-port instructions.
 // Token generation (M = 1) streams the weights once: Z1 groups (independent
 // chains) in flight, with software prefetch ahead of the loads.
 #pragma GCC diagnostic ignored "-Wuninitialized"  // GCC 12 AVX-512 headers (bug 105593)
@@ -71,10 +74,12 @@ struct Bf16Acts {
 // Z x C accumulators over `len` columns: w is group 0 at the block's first
 // column (groups gs bytes apart), x[c] column c's activations there. first:
 // the chains start at +0, else at the values y holds from the previous block.
-// Rows past `live` are neither loaded nor stored.
+// Rows past `live` are neither loaded nor stored. save (if not null): the
+// weights as floats are also stored there, group z's column k at
+// save + (z * kc + k) * 16, for the next column tiles (row_tile).
 template <class W, int Z, int C>
 inline void micro(const uint8_t* w, size_t gs, const float* const* x, int64_t len, float* y,
-                  int64_t ldy, int64_t live, bool first) {
+                  int64_t ldy, int64_t live, bool first, float* save, int64_t kc) {
   constexpr size_t kColBytes = 16 * W::kBytes;  // one column of a group
   constexpr int kPerLine = 64 / kColBytes;      // columns per 64-byte line
   __mmask16 m[Z];
@@ -87,10 +92,13 @@ inline void micro(const uint8_t* w, size_t gs, const float* const* x, int64_t le
     for (int c = 0; c < C; ++c)
       acc[z][c] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m[z], y + c * ldy + 16 * z);
 
-  auto step = [&](int64_t k) __attribute__((always_inline)) {
+  auto step = [&](int64_t k, bool store) __attribute__((always_inline)) {
     __m512 wv[Z];
 #pragma GCC unroll 8
-    for (int z = 0; z < Z; ++z) wv[z] = W::load(w + z * gs + k * kColBytes);
+    for (int z = 0; z < Z; ++z) {
+      wv[z] = W::load(w + z * gs + k * kColBytes);
+      if (store) _mm512_store_ps(save + (z * kc + k) * 16, wv[z]);
+    }
 #pragma GCC unroll 32
     for (int c = 0; c < C; ++c) {
       const __m512 xv = _mm512_set1_ps(x[c][k]);
@@ -104,11 +112,17 @@ inline void micro(const uint8_t* w, size_t gs, const float* const* x, int64_t le
     for (; k + kPerLine <= len; k += kPerLine) {
       for (int z = 0; z < Z; ++z) prefetch_ahead(w + z * gs + k * kColBytes, 64);
 #pragma GCC unroll 4
-      for (int u = 0; u < kPerLine; ++u) step(k + u);
+      for (int u = 0; u < kPerLine; ++u) step(k + u, false);
     }
-  }
 #pragma GCC unroll 1
-  for (; k < len; ++k) step(k);
+    for (; k < len; ++k) step(k, false);
+  } else if (save) {
+#pragma GCC unroll 1
+    for (; k < len; ++k) step(k, true);
+  } else {
+#pragma GCC unroll 1
+    for (; k < len; ++k) step(k, false);
+  }
 
   for (int z = 0; z < Z; ++z)
     for (int c = 0; c < C; ++c) _mm512_mask_storeu_ps(y + c * ldy + 16 * z, m[z], acc[z][c]);
@@ -116,12 +130,12 @@ inline void micro(const uint8_t* w, size_t gs, const float* const* x, int64_t le
 
 template <class W, int Z, int C>
 inline void micro_cols(int cn, const uint8_t* w, size_t gs, const float* const* x, int64_t len,
-                       float* y, int64_t ldy, int64_t live, bool first) {
+                       float* y, int64_t ldy, int64_t live, bool first, float* save, int64_t kc) {
   if constexpr (C > 0) {
     if (cn == C)
-      micro<W, Z, C>(w, gs, x, len, y, ldy, live, first);
+      micro<W, Z, C>(w, gs, x, len, y, ldy, live, first, save, kc);
     else
-      micro_cols<W, Z, C - 1>(cn, w, gs, x, len, y, ldy, live, first);
+      micro_cols<W, Z, C - 1>(cn, w, gs, x, len, y, ldy, live, first, save, kc);
   }
 }
 
@@ -130,6 +144,15 @@ template <class W, class A, int Z, int C, int KC>
 void row_tile(const uint8_t* w, size_t gs, const uint8_t* a, size_t as, int64_t nc, int64_t n,
               float* y, int64_t ldy, int64_t live) {
   alignas(64) float buf[A::kWiden ? C * KC : 1];
+  // 16-bit weights meeting two or more column tiles: the first column tile
+  // of a k-block also stores the micro-panel widened to floats (exact), and
+  // the others read that, so their inner loops spend nothing on conversion
+  // (vcvtph2ps takes both ports the FMAs use). Widening in the first tile's
+  // loop, not in a pass of its own, keeps the weights' first (memory) reads
+  // interleaved with FMAs.
+  constexpr bool kWidenPanel = W::kBytes == 2;
+  alignas(64) float panel[kWidenPanel ? Z * KC * 16 : 1];
+  const bool use_panel = kWidenPanel && nc > C;
   for (int64_t k0 = 0; k0 < n; k0 += KC) {
     const int64_t len = std::min<int64_t>(KC, n - k0);
     const uint8_t* wk = w + k0 * 16 * W::kBytes;
@@ -145,7 +168,13 @@ void row_tile(const uint8_t* w, size_t gs, const uint8_t* a, size_t as, int64_t 
           x[c] = reinterpret_cast<const float*>(row) + k0;
         }
       }
-      micro_cols<W, Z, C>(cn, wk, gs, x, len, y + c0 * ldy, ldy, live, k0 == 0);
+      float* yc = y + c0 * ldy;
+      if (use_panel && c0 > 0)
+        micro_cols<F32W, Z, C>(cn, reinterpret_cast<const uint8_t*>(panel), KC * 64, x, len, yc,
+                               ldy, live, k0 == 0, nullptr, KC);
+      else
+        micro_cols<W, Z, C>(cn, wk, gs, x, len, yc, ldy, live, k0 == 0, use_panel ? panel : nullptr,
+                            KC);
     }
   }
 }
