@@ -150,7 +150,7 @@ void row_tile(const uint8_t* w, size_t gs, const uint8_t* a, size_t as, int64_t 
   // (vcvtph2ps takes both ports the FMAs use). Widening in the first tile's
   // loop, not in a pass of its own, keeps the weights' first (memory) reads
   // interleaved with FMAs.
-  constexpr bool kWidenPanel = W::kBytes == 2;
+  constexpr bool kWidenPanel = W::kBytes == 2 && C > 1;
   alignas(64) float panel[kWidenPanel ? Z * KC * 16 : 1];
   const bool use_panel = kWidenPanel && nc > C;
   for (int64_t k0 = 0; k0 < n; k0 += KC) {
