@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/fp16.h"
 #include "core/quant_blocks.h"
 #include "core/status.h"
 
@@ -44,6 +45,41 @@ const uint8_t* head_of(DType type, const uint8_t* group, int64_t cols, int64_t b
   return group + (cols / s.block_size) * s.quant_bytes + b * s.head_bytes;
 }
 
+// Float types: bytes of one element.
+size_t float_bytes(DType type) {
+  return type == DType::F32 ? 4 : 2;
+}
+
+// Row r's element at column k within its group (float types).
+size_t float_offset(DType type, int64_t r, int64_t k) {
+  const size_t e = float_bytes(type);
+  return static_cast<size_t>(k) * kPackRows * e + static_cast<size_t>(r % kPackRows) * e;
+}
+
+// Float types: a transpose of each 16-row slab, element bytes copied as they are.
+void pack_float_groups(DType type, const uint8_t* src, int64_t rows, int64_t cols, int64_t g0,
+                       int64_t g1, uint8_t* dst) {
+  const size_t e = float_bytes(type), gb = packed_group_bytes(type, cols);
+  const size_t rb = row_bytes(type, cols);
+  for (int64_t g = g0; g < g1; ++g) {
+    uint8_t* out = dst + static_cast<size_t>(g) * gb;
+    const int64_t r0 = g * kPackRows;
+    const int live = static_cast<int>(std::min<int64_t>(kPackRows, rows - r0));
+    // Zero rows past the end and the tail padding.
+    if (live < kPackRows || gb > static_cast<size_t>(cols) * kPackRows * e) std::memset(out, 0, gb);
+    for (int lane = 0; lane < live; ++lane) {
+      const uint8_t* row = src + static_cast<size_t>(r0 + lane) * rb;
+      if (e == 2) {
+        for (int64_t k = 0; k < cols; ++k)
+          std::memcpy(out + (k * kPackRows + lane) * 2, row + 2 * k, 2);
+      } else {
+        for (int64_t k = 0; k < cols; ++k)
+          std::memcpy(out + (k * kPackRows + lane) * 4, row + 4 * k, 4);
+      }
+    }
+  }
+}
+
 // Writes row `lane`'s head fields of one GGUF block into the group's head.
 void pack_head(DType type, const uint8_t* blk, int lane, uint8_t* head) {
   std::memcpy(head + 2 * lane, blk, 2);  // d
@@ -63,9 +99,17 @@ bool packable(DType type, int64_t cols) {
       return cols > 0 && cols % kQK == 0;
     case DType::Q4_K:
       return cols > 0 && cols % kQK_K == 0;
+    case DType::F32:
+    case DType::F16:
+    case DType::BF16:
+      return cols > 0;
     default:
       return false;
   }
+}
+
+bool packed_is_float(DType type) {
+  return type == DType::F32 || type == DType::F16 || type == DType::BF16;
 }
 
 int packed_level_offset(DType type) {
@@ -82,6 +126,10 @@ int packed_level_offset(DType type) {
 }
 
 size_t packed_group_bytes(DType type, int64_t cols) {
+  if (packed_is_float(type)) {
+    const size_t bytes = static_cast<size_t>(cols) * kPackRows * float_bytes(type);
+    return (bytes + 63) / 64 * 64;
+  }
   const PackSpec s = spec(type);
   const size_t nb = static_cast<size_t>(cols / s.block_size);
   const size_t bytes = nb * static_cast<size_t>(s.quant_bytes + s.head_bytes);
@@ -95,6 +143,10 @@ size_t packed_bytes(DType type, int64_t rows, int64_t cols) {
 void pack_groups(DType type, const uint8_t* src, int64_t rows, int64_t cols, int64_t g0, int64_t g1,
                  uint8_t* dst) {
   SF_CHECK(packable(type, cols), "pack_groups: type or shape not packable");
+  if (packed_is_float(type)) {
+    pack_float_groups(type, src, rows, cols, g0, g1, dst);
+    return;
+  }
   const PackSpec s = spec(type);
   const int64_t nb = cols / s.block_size;
   const size_t gb = packed_group_bytes(type, cols), rb = row_bytes(type, cols);
@@ -175,8 +227,27 @@ PackedHead packed_head(DType type, const uint8_t* packed, int64_t cols, int64_t 
   return h;
 }
 
+float packed_float(DType type, const uint8_t* packed, int64_t cols, int64_t r, int64_t k) {
+  const uint8_t* p = group_of(type, packed, cols, r) + float_offset(type, r, k);
+  if (type == DType::F32) {
+    float v;
+    std::memcpy(&v, p, 4);
+    return v;
+  }
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return type == DType::F16 ? fp16_to_f32(h) : bf16_to_f32(h);
+}
+
 void unpack_row(DType type, const uint8_t* packed, int64_t cols, int64_t r, uint8_t* out) {
   SF_CHECK(packable(type, cols), "unpack_row: type or shape not packable");
+  if (packed_is_float(type)) {
+    const uint8_t* group = group_of(type, packed, cols, r);
+    const size_t e = float_bytes(type);
+    for (int64_t k = 0; k < cols; ++k)
+      std::memcpy(out + k * e, group + float_offset(type, r, k), e);
+    return;
+  }
   const PackSpec s = spec(type);
   const size_t bb = traits(type).block_bytes;
   auto level = [&](int64_t b, int e) { return packed_level(type, packed, cols, r, b, e); };

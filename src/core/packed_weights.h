@@ -41,6 +41,19 @@
 // comes out exactly through the activations' per-block sums (kernels.h, Q8_32
 // layout). Results are those of the GGUF-layout kernels up to float summation
 // order; for a given (row, column) they do not depend on M, tiling or threads.
+//
+// Float weights (F32, F16, BF16; any cols > 0, E = 4 or 2 bytes an element):
+// a group is, for k = 0 .. cols-1, the 16 rows' elements at column k, row r's
+// at 16 E k + E r, as stored in GGUF (no conversion), then zeros to a multiple
+// of 64 bytes. One 64-byte (F32) or 32-byte (F16: vcvtph2ps; BF16: widen by a
+// 16-bit shift) load is a register whose lane r is row r's weight at k, which
+// meets one broadcast activation value in one FMA: there are no scales, so
+// this is the whole kernel, and the GGUF-layout kernel's horizontal sums go.
+// The kernels (and the scalar reference) run every (row, column) as one
+// float FMA chain over k = 0, 1, ..., from +0: the result depends on nothing
+// else, so it is the same for any M, tiling, cache blocking or thread count;
+// it differs from the GGUF-layout kernels' only in summation order. A group
+// takes its 16 rows' GGUF bytes plus padding to 64.
 #pragma once
 
 #include <cstddef>
@@ -53,9 +66,14 @@ namespace sf {
 
 inline constexpr int kPackRows = 16;  // weight rows per group: one per 32-bit lane
 
-// True when `type` (Q4_0, Q5_0, Q8_0, Q4_K) has a packed layout and a `cols`-column
-// matrix can use it (cols a positive multiple of the block size).
+// True when `type` (Q4_0, Q5_0, Q8_0, Q4_K; F32, F16, BF16) has a packed layout
+// and a `cols`-column matrix can use it (cols a positive multiple of the block
+// size; any cols > 0 for the float types).
 bool packable(DType type, int64_t cols);
+
+// True for the float types' layout (F32, F16, BF16): one element per row and
+// column, read with packed_float, not with packed_level / packed_head.
+bool packed_is_float(DType type);
 
 // Level offset of a packable type (Q4_0: 8, Q5_0: 16, Q8_0: 128, Q4_K: 0):
 // weight = d * (level - offset), Q4_K: d * sc * level - dmin * mn.
@@ -86,6 +104,8 @@ struct PackedHead {
 };
 int packed_level(DType type, const uint8_t* packed, int64_t cols, int64_t r, int64_t b, int e);
 PackedHead packed_head(DType type, const uint8_t* packed, int64_t cols, int64_t r, int64_t b);
+// Float types: the weight of row r at column k, widened to float.
+float packed_float(DType type, const uint8_t* packed, int64_t cols, int64_t r, int64_t k);
 
 // Row r of a packed matrix back in GGUF layout (row_bytes(type, cols) bytes):
 // the inverse of packing, for tests and debugging.

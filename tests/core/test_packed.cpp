@@ -1,12 +1,14 @@
 // Packed (row-interleaved) weights, core/packed_weights.h, and their kernels
-// (Q4_0, Q5_0, Q8_0, Q4_K):
+// (Q4_0, Q5_0, Q8_0, Q4_K; F32, F16, BF16):
 //  * layout: packing then unpacking gives the GGUF rows back byte for byte;
 //    rows past the end of the last group are zero;
 //  * the Scalar level's packed kernel equals the GGUF-layout reference bit
-//    for bit (it reads the layout element by element);
+//    for bit (it reads the layout element by element); float types: within
+//    float rounding (one float FMA chain per output against double sums);
 //  * the AVX-512 packed kernel matches that reference on random shapes (odd
 //    row counts, long rows, many columns), exactly on inputs where every float
-//    step is exact, and gives the same bits whatever the tiling;
+//    step is exact, and gives the same bits whatever the tiling; float types:
+//    bit for bit equal to the packed reference on any input;
 //  * matmul with WeightView::packed: the same bits for any M and thread count,
 //    and within activation-quantization noise of the Scalar level.
 // The AVX-512 cases skip with a message on CPUs without AVX-512 VNNI.
@@ -32,11 +34,16 @@ namespace {
 
 using kernels::TypeKernels;
 
-const DType kPackTypes[] = {DType::Q4_0, DType::Q5_0, DType::Q8_0, DType::Q4_K};
+const DType kQuantTypes[] = {DType::Q4_0, DType::Q5_0, DType::Q8_0, DType::Q4_K};
+const DType kFloatTypes[] = {DType::F32, DType::F16, DType::BF16};
+const DType kPackTypes[] = {DType::Q4_0, DType::Q5_0, DType::Q8_0, DType::Q4_K,
+                            DType::F32,  DType::F16,  DType::BF16};
 const int64_t kRows[] = {1, 15, 16, 17, 33, 100};
 
-// Row lengths: one block, three, and a long row with an odd block count.
+// Row lengths: one block, three, and a long row with an odd block count;
+// float types (any length): also lengths around the kernels' k-blocks.
 std::vector<int64_t> cols_for(DType t) {
+  if (packed_is_float(t)) return {1, 3, 255, 256, 257, 1000, 4096 + 5};
   const int64_t bs = traits(t).block_size;
   return {bs, 3 * bs, 4096 + bs};
 }
@@ -80,7 +87,12 @@ Acts quantize(DType t, const std::vector<float>& x, int64_t m, int64_t n) {
   Acts a;
   a.stride = kernels::act_row_bytes(k.format, n);
   a.buf.assign(a.stride * m, 0);
-  for (int64_t i = 0; i < m; ++i) k.quantize(x.data() + i * n, a.buf.data() + i * a.stride, n);
+  for (int64_t i = 0; i < m; ++i) {
+    if (k.quantize)
+      k.quantize(x.data() + i * n, a.buf.data() + i * a.stride, n);
+    else  // F32: the floats as they are
+      std::memcpy(a.buf.data() + i * a.stride, x.data() + i * n, n * sizeof(float));
+  }
   return a;
 }
 
@@ -126,6 +138,12 @@ TEST(PackedLayout, RoundTripsEveryRowByteForByte) {
         }
         // Rows past the end of the last group: zero levels and zero scales.
         const int64_t bs = traits(t).block_size;
+        if (packed_is_float(t)) {
+          for (int64_t r = rows; r < packed_groups(rows) * kPackRows; ++r)
+            for (int64_t k = 0; k < cols; ++k)
+              ASSERT_EQ(packed_float(t, p.data(), cols, r, k), 0.f) << "pad row " << r;
+          continue;
+        }
         for (int64_t r = rows; r < packed_groups(rows) * kPackRows; ++r)
           for (int64_t b = 0; b < cols / bs; ++b) {
             const PackedHead h = packed_head(t, p.data(), cols, r, b);
@@ -151,7 +169,26 @@ TEST(PackedLayout, SameBytesAsGgufUpToPadding) {
   EXPECT_FALSE(packable(DType::Q4_0, 48));
   EXPECT_FALSE(packable(DType::Q4_K, 512 + 32));
   EXPECT_FALSE(packable(DType::Q6_K, 256));
-  EXPECT_FALSE(packable(DType::F32, 64));
+  EXPECT_FALSE(packable(DType::F16, 0));
+  EXPECT_TRUE(packable(DType::F16, 1));
+  EXPECT_TRUE(packable(DType::BF16, 4097));
+}
+
+TEST(PackedLayout, FloatGroupIsColumnMajorOver16Rows) {
+  // Lane r of column k at byte 16 E k + E r of the group: one load per column.
+  for (DType t : kFloatTypes) {
+    const int64_t rows = 20, cols = 7;
+    const size_t e = t == DType::F32 ? 4 : 2;
+    const auto w = make_weights(t, rows, cols, WeightKind::RandomBytes, 2);
+    const auto p = pack(t, w, rows, cols);
+    EXPECT_EQ(packed_group_bytes(t, cols), (16 * e * cols + 63) / 64 * 64);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t k = 0; k < cols; ++k) {
+        const uint8_t* got =
+            p.data() + (r / 16) * packed_group_bytes(t, cols) + 16 * e * k + e * (r % 16);
+        ASSERT_EQ(std::memcmp(got, w.data() + (r * cols + k) * e, e), 0) << type_name(t);
+      }
+  }
 }
 
 // ------------------------------------------------------- scalar reference
@@ -173,7 +210,10 @@ TEST(PackedReference, EqualsGgufLayoutReferenceBitForBit) {
           const auto want = run(ref.gemm, w.data(), row_bytes(t, cols), rows, a, m, cols);
           const auto got =
               run(ref.packed_gemm, p.data(), packed_group_bytes(t, cols), rows, a, m, cols);
-          EXPECT_TRUE(bits_equal(got, want));
+          if (packed_is_float(t))  // a float FMA chain against double sums
+            EXPECT_LE(normalized_error(got, want), 1e-5);
+          else
+            EXPECT_TRUE(bits_equal(got, want));
         }
       }
     }
@@ -184,7 +224,7 @@ TEST(PackedReference, EqualsGgufLayoutReferenceBitForBit) {
 
 TEST(PackedKernel, MatchesReferenceOnRandomShapes) {
   SKIP_WITHOUT_AVX512();
-  for (DType t : kPackTypes) {
+  for (DType t : kQuantTypes) {
     const TypeKernels& ref = kernels::type_kernels(Isa::Scalar, t);
     const TypeKernels& simd = kernels::type_kernels(Isa::Avx512, t);
     ASSERT_TRUE(simd.packed_gemm != nullptr);
@@ -210,6 +250,34 @@ TEST(PackedKernel, MatchesReferenceOnRandomShapes) {
   }
 }
 
+TEST(PackedKernel, FloatTypesEqualPackedReferenceBitForBit) {
+  // One FMA chain per (row, column) in both: the same bits on any input,
+  // across row tails (odd row counts), column tails (odd M) and k-blocks.
+  SKIP_WITHOUT_AVX512();
+  for (DType t : kFloatTypes) {
+    const TypeKernels& ref = kernels::type_kernels(Isa::Scalar, t);
+    const TypeKernels& simd = kernels::type_kernels(Isa::Avx512, t);
+    ASSERT_TRUE(simd.packed_gemm != nullptr);
+    for (WeightKind kind : {WeightKind::Quantized, WeightKind::RandomBytes}) {
+      for (int64_t cols : cols_for(t)) {
+        for (int64_t rows : kRows) {
+          const auto w = make_weights(t, rows, cols, kind, 61 + static_cast<uint32_t>(rows));
+          const auto p = pack(t, w, rows, cols);
+          const size_t gs = packed_group_bytes(t, cols);
+          for (int64_t m : {1, 2, 7, 13, 29}) {
+            SCOPED_TRACE(std::string(type_name(t)) + " " + std::to_string(rows) + "x" +
+                         std::to_string(cols) + " M=" + std::to_string(m));
+            const Acts a = quantize(t, make_acts(m, cols, false, 67), m, cols);
+            const auto want = run(ref.packed_gemm, p.data(), gs, rows, a, m, cols);
+            const auto got = run(simd.packed_gemm, p.data(), gs, rows, a, m, cols);
+            ASSERT_TRUE(bits_equal(got, want));
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(PackedKernel, IntegerSumsExact) {
   // Unit scales and small integer activations: every float step is exact, so
   // a slip in the levels, offsets or lanes cannot hide in rounding.
@@ -217,8 +285,10 @@ TEST(PackedKernel, IntegerSumsExact) {
   for (DType t : kPackTypes) {
     const TypeKernels& ref = kernels::type_kernels(Isa::Scalar, t);
     const TypeKernels& simd = kernels::type_kernels(Isa::Avx512, t);
-    // Q4_K: at most two super-blocks keep the integer sums below 2^24.
-    for (int64_t cols : {traits(t).block_size, 2 * traits(t).block_size}) {
+    // Q4_K: at most two super-blocks keep the integer sums below 2^24. Float
+    // types: small integer weights, lengths across the k-blocks.
+    const int64_t bs = packed_is_float(t) ? 160 : traits(t).block_size;
+    for (int64_t cols : {bs, 2 * bs}) {
       for (int64_t rows : {1, 17, 40}) {
         const int64_t m = 5;
         const auto w = make_weights(t, rows, cols, WeightKind::Exact, 13);
@@ -242,7 +312,9 @@ TEST(PackedKernel, ResultsDoNotDependOnTiling) {
   SKIP_WITHOUT_AVX512();
   for (DType t : kPackTypes) {
     const TypeKernels& simd = kernels::type_kernels(Isa::Avx512, t);
-    const int64_t rows = 71, cols = 5 * traits(t).block_size, m = 11;
+    // Float types: three k-blocks, the last one partial.
+    const int64_t rows = 71, m = 11;
+    const int64_t cols = packed_is_float(t) ? 600 : 5 * traits(t).block_size;
     const auto w = make_weights(t, rows, cols, WeightKind::Quantized, 19);
     const auto p = pack(t, w, rows, cols);
     const size_t gs = packed_group_bytes(t, cols);
@@ -272,7 +344,8 @@ TEST(PackedKernel, DoesNotWritePastItsRows) {
   SKIP_WITHOUT_AVX512();
   for (DType t : kPackTypes) {
     const TypeKernels& simd = kernels::type_kernels(Isa::Avx512, t);
-    const int64_t rows = 19, cols = traits(t).block_size, m = 3, ldy = 40;
+    const int64_t rows = 19, m = 3, ldy = 40;
+    const int64_t cols = packed_is_float(t) ? 300 : traits(t).block_size;
     const auto w = make_weights(t, rows, cols, WeightKind::Quantized, 29);
     const auto p = pack(t, w, rows, cols);
     const Acts a = quantize(t, make_acts(m, cols, false, 31), m, cols);
@@ -301,7 +374,10 @@ TEST(PackedMatmul, SameBitsForAnyMAndThreads) {
   ASSERT_TRUE(set_isa(Isa::Avx512));
   for (DType t : kPackTypes) {
     ASSERT_TRUE(matmul_packs(t, cols_for(t)[1]));
-    for (int64_t cols : {cols_for(t)[1], cols_for(t)[2]}) {
+    const std::vector<int64_t> lengths = packed_is_float(t)
+                                             ? std::vector<int64_t>{257, 4096 + 5}
+                                             : std::vector<int64_t>{cols_for(t)[1], cols_for(t)[2]};
+    for (int64_t cols : lengths) {
       const int64_t rows = 100;
       const auto w = make_weights(t, rows, cols, WeightKind::Quantized, 37);
       const auto p = pack(t, w, rows, cols);
@@ -324,7 +400,7 @@ TEST(PackedMatmul, SameBitsForAnyMAndThreads) {
       EXPECT_TRUE(bits_equal(single, run(simd.packed_gemm, p.data(), packed_group_bytes(t, cols),
                                          rows, a, max_m, cols)));
       const auto want = run(ref.gemm, w.data(), row_bytes(t, cols), rows, a, max_m, cols);
-      EXPECT_LE(normalized_error(single, want), 2e-6);
+      EXPECT_LE(normalized_error(single, want), packed_is_float(t) ? 1e-5 : 2e-6);
       for (int threads : {1, 2, 3}) {
         ThreadPool pool(threads);
         for (int64_t m : {1, 2, 7, 33, 64}) {
@@ -344,7 +420,8 @@ TEST(PackedMatmul, OtherLevelsIgnoreThePackedCopy) {
   IsaGuard guard;
   ThreadPool pool(2);
   for (DType t : kPackTypes) {
-    const int64_t rows = 40, cols = 2 * traits(t).block_size, m = 5;
+    const int64_t rows = 40, m = 5;
+    const int64_t cols = packed_is_float(t) ? 300 : 2 * traits(t).block_size;
     const auto w = make_weights(t, rows, cols, WeightKind::Quantized, 43);
     const auto p = pack(t, w, rows, cols);
     const auto x = make_acts(m, cols, false, 47);

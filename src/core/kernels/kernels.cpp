@@ -31,6 +31,7 @@ const Tables& tables() {
       avx512::register_q32(&t.avx512);
       avx512::register_kquant(&t.avx512);
       avx512::register_packed(&t.avx512);
+      avx512::register_packed_float(&t.avx512);
       t.avx512_bf16_fma = avx512::bf16_fma_gemm();
     }
     return t;

@@ -31,7 +31,10 @@
 // accumulation. Tests hold every SIMD kernel against them. (matmul's own
 // Scalar path does not use them: it dequantizes rows to f32, see matmul.h.)
 // Its packed_gemm reads the packed layout (core/packed_weights.h) element by
-// element and gives bit for bit what its gemm gives on the GGUF rows.
+// element and gives bit for bit what its gemm gives on the GGUF rows; for the
+// float types (F32, F16, BF16) it is instead one float std::fma chain per
+// (row, column), the packed kernels' contract, which the SIMD packed kernel
+// matches bit for bit.
 //
 // Determinism: a kernel's result for (weight row r, activation row c) does not
 // depend on how many rows or columns it is called with, nor on threads, so a

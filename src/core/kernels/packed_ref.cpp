@@ -3,6 +3,14 @@
 // dot_q5_0, dot_q8_0 and dot_q4_k, reading each level and scale through the layout's accessors,
 // so a mistake in the layout (or in packing) shows as a difference against
 // the GGUF-layout reference, which this must equal bit for bit.
+// Float weights (F32, F16, BF16) are the exception: their packed kernels run
+// each (row, column) as one float FMA chain over k (the layout's contract), so
+// this reference does exactly that, with std::fma (correctly rounded, as the
+// SIMD FMA is), and the AVX-512 kernel must equal it bit for bit; against the
+// GGUF-layout reference (double sums) it differs by float rounding only.
+#include <cmath>
+#include <cstring>
+
 #include "core/fp16.h"
 #include "core/kernels/act_layout.h"
 #include "core/kernels/registry.h"
@@ -55,12 +63,31 @@ double packed_dot_q4_k(const uint8_t* w, int64_t r, const uint8_t* a, int64_t n)
 }
 
 // w: the first row's group; rows run on across groups of w_stride bytes.
-template <DType kType, double (*Dot)(const uint8_t*, int64_t, const uint8_t*, int64_t)>
+template <DType kType, auto Dot>
 void packed_gemm(const uint8_t* w, size_t w_stride, int64_t nr, const uint8_t* a, size_t as,
                  int64_t nc, int64_t n, float* y, int64_t ldy) {
   SF_CHECK(w_stride == packed_group_bytes(kType, n), "packed_gemm: wrong group stride");
   for (int64_t c = 0; c < nc; ++c)
     for (int64_t r = 0; r < nr; ++r) y[c * ldy + r] = static_cast<float>(Dot(w, r, a + c * as, n));
+}
+
+// Float weights: y = fma(w[k], x[k], y) for k = 0 .. n-1 from +0, x the
+// activation as its format stores it (floats; BF16: bf16 bits).
+template <DType kType>
+float packed_dot_float(const uint8_t* w, int64_t r, const uint8_t* a, int64_t n) {
+  float acc = 0.f;
+  for (int64_t k = 0; k < n; ++k) {
+    float x;
+    if constexpr (kType == DType::BF16) {
+      uint16_t h;
+      std::memcpy(&h, a + 2 * k, 2);
+      x = bf16_to_f32(h);
+    } else {
+      std::memcpy(&x, a + 4 * k, 4);
+    }
+    acc = std::fma(packed_float(kType, w, n, r, k), x, acc);
+  }
+  return acc;
 }
 
 }  // namespace
@@ -70,6 +97,9 @@ void register_packed_ref(KernelTable* t) {
   entry(t, DType::Q5_0).packed_gemm = packed_gemm<DType::Q5_0, packed_dot32<DType::Q5_0>>;
   entry(t, DType::Q8_0).packed_gemm = packed_gemm<DType::Q8_0, packed_dot32<DType::Q8_0>>;
   entry(t, DType::Q4_K).packed_gemm = packed_gemm<DType::Q4_K, packed_dot_q4_k>;
+  entry(t, DType::F32).packed_gemm = packed_gemm<DType::F32, packed_dot_float<DType::F32>>;
+  entry(t, DType::F16).packed_gemm = packed_gemm<DType::F16, packed_dot_float<DType::F16>>;
+  entry(t, DType::BF16).packed_gemm = packed_gemm<DType::BF16, packed_dot_float<DType::BF16>>;
 }
 
 }  // namespace sf::kernels

@@ -35,6 +35,8 @@ void register_float(KernelTable* table, bool native_bf16);
 void register_q32(KernelTable* table);
 void register_kquant(KernelTable* table);
 void register_packed(KernelTable* table);  // packed_gemm entries (needs VNNI)
+// packed_gemm entries of the float types (F32, F16, BF16)
+void register_packed_float(KernelTable* table);
 GemmFn bf16_fma_gemm();
 }  // namespace avx512
 
