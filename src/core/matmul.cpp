@@ -105,6 +105,14 @@ const kernels::TypeKernels* native_kernels(DType type, int64_t cols) {
 }  // namespace
 
 void weight_row_f32(const WeightView& w, int64_t r, float* out) {
+  if (w.packed) {
+    // Back to GGUF bytes first (exact), then the same dequantization.
+    thread_local std::vector<uint8_t> row;
+    row.resize(row_bytes(w.type, w.cols));
+    unpack_row(w.type, static_cast<const uint8_t*>(w.packed), w.cols, r, row.data());
+    dequantize_row_ref(w.type, row.data(), out, w.cols);
+    return;
+  }
   dequantize_row_ref(w.type, w.row(r), out, w.cols);
 }
 

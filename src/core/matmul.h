@@ -64,7 +64,8 @@ bool matmul_is_native(DType type);
 // this type and row length (so packing such a matrix pays off).
 bool matmul_packs(DType type, int64_t cols);
 
-// Dequantizes row r of W into out (W.cols floats).
+// Dequantizes row r of W into out (W.cols floats); from the packed copy when
+// the view has one (the same values: unpacking is exact).
 void weight_row_f32(const WeightView& w, int64_t r, float* out);
 
 }  // namespace sf

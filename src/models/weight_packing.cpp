@@ -54,6 +54,10 @@ PackReport pack_model_weights(ModelWeights& w, std::vector<AlignedBuffer>& owned
     rep.bytes += buf.size();
     owned.push_back(std::move(buf));
   }
+  // A tied head is the embedding table: lookups read its rows back from the
+  // packed copy, so the GGUF pages released above are not faulted back in.
+  if (w.output.packed && w.tok_embd.data == w.output.data && w.tok_embd.type == w.output.type)
+    w.tok_embd.packed = w.output.packed;
   return rep;
 }
 

@@ -5,13 +5,12 @@
 // output head) whose type and shape have a packed kernel at the active level
 // (matmul_packs). Each view keeps `data` (embedding lookups, LoRA and the
 // trainer read GGUF rows) and gains `packed`; the buffers go to `owned`, which
-// the Model keeps. A tied output head gets a packed copy of the embedding;
-// tok_embd itself is unchanged. When the file is memory-mapped, the pages a
-// packed tensor fully covers are released as each ~16 MiB slice is packed
-// (they stay readable, re-read from the file on touch), so the resident size
-// does not double. (Embedding lookups into a released tied embedding fault
-// their rows back in, with the kernel's fault-around: ~40 MB for a 512-token
-// prompt on Qwen2.5-0.5B.)
+// the Model keeps. A tied output head gets a packed copy of the embedding,
+// which tok_embd then shares (`packed`), so its lookups unpack rows from it
+// (weight_row_f32) instead of touching the GGUF bytes. When the file is
+// memory-mapped, the pages a packed tensor fully covers are released as each
+// ~16 MiB slice is packed (they stay readable, re-read from the file on
+// touch), so the resident size does not double.
 //
 // STARFIRE_REPACK=0 in the environment turns packing off (bug reports, A/B
 // comparisons); so does LoadOptions::pack_weights = false.

@@ -1,6 +1,7 @@
 // Whole models with packed weights (models/weight_packing.h): at the AVX-512
 // level the loader packs the Q4_0 / Q8_0 / Q4_K / F32 / F16 / BF16 matrices
-// (tied heads included) and leaves tok_embd's rows as they are; LoadOptions
+// (tied heads included, whose packed copy then also serves the embedding
+// lookups) and leaves tok_embd's GGUF rows as they are; LoadOptions
 // and STARFIRE_REPACK=0 turn it off; logits stay next to the unpacked run's
 // (only float summation order differs) and batched prompts equal
 // token-by-token decoding. Random models from our own writer, with a
@@ -92,11 +93,22 @@ TEST_P(PackedModels, LoaderPacksMatricesAndKeepsEmbeddingRows) {
   ASSERT_TRUE(packed && plain);
   for (const WeightView* w : matrices(*packed)) EXPECT_NE(w->packed, nullptr);
   for (const WeightView* w : matrices(*plain)) EXPECT_EQ(w->packed, nullptr);
-  EXPECT_EQ(packed->weights().tok_embd.packed, nullptr);
-  // The GGUF rows stay readable and unchanged (embedding lookups read them).
+  // A tied head's packed copy serves the embedding lookups too; an untied
+  // embedding is not packed.
+  const bool tied = GetParam().first != "llama";
+  EXPECT_EQ(packed->weights().tok_embd.packed, tied ? packed->weights().output.packed : nullptr);
+  if (tied) EXPECT_NE(packed->weights().tok_embd.packed, nullptr);
+  // The GGUF rows stay readable and unchanged (LoRA and the trainer read
+  // them), and every looked-up row has the unpacked model's values.
   const WeightView& e = packed->weights().tok_embd;
   const WeightView& e0 = plain->weights().tok_embd;
   EXPECT_EQ(std::memcmp(e.data, e0.data, row_bytes(e.type, e.cols) * e.rows), 0);
+  std::vector<float> got(e.cols), want(e.cols);
+  for (int64_t r = 0; r < e.rows; ++r) {
+    weight_row_f32(e, r, got.data());
+    weight_row_f32(e0, r, want.data());
+    ASSERT_EQ(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)), 0) << "row " << r;
+  }
 
   // STARFIRE_REPACK=0 turns packing off for every load (SetUp skipped the
   // test if it was set already, so unsetting restores the environment).
