@@ -29,13 +29,24 @@
 //           chunk 8h + j holds in its low nibbles elements 64h + 4j .. +3
 //           (sub-block 2h) and in its high nibbles 64h + 32 + 4j .. +3
 //           (sub-block 2h + 1).
+//     Q6_K  Q = 4096: 64 chunks of the 256 6-bit levels unpacked to bytes
+//           (unsigned 0..63, offset 32), in element order: chunk j holds
+//           elements 4j..4j+3, so 16-element sub-block s is chunks 4s..4s+3
+//           and a kernel loads levels with no shifts or masks at all.
 //   heads   after the quants (at nb * Q), H bytes per block, 16 rows each:
 //     Q4_0, Q5_0, Q8_0  H = 32: fp16 d of row r at 2r.
 //     Q4_K  H = 320: fp16 d at 2r, fp16 dmin at 32 + 2r, then the 6-bit
 //           sub-block scales unpacked to bytes, sub-block s of row r at
 //           64 + 16s + r, and the mins likewise at 192 + 16s + r.
+//     Q6_K  H = 288: fp16 d at 2r, then the int8 sub-block scales as
+//           stored, sub-block s of row r at 32 + 16s + r (one 16-byte load
+//           per sub-block widens to the 16 rows' int32 scales).
 // A group takes the bytes of its 16 GGUF rows plus padding to 64 (Q4_K: +3%
-// for the unpacked sub-block scales), so packing hardly grows a model.
+// for the unpacked sub-block scales), so packing hardly grows a model. Q6_K
+// is the exception: a group block is 4384 bytes against 16 x 210 = 3360,
+// +30.5% (1024 bytes: the two spare bits of every level byte). Its levels
+// kept as 4+2 bit planes would cost no bytes but about three more vector
+// instructions per 64 levels to recombine (see packed_avx512.cpp).
 //
 // Unsigned levels meet signed int8 activations in vpdpbusd; the level offset
 // comes out exactly through the activations' per-block sums (kernels.h, Q8_32
@@ -53,12 +64,13 @@ namespace sf {
 
 inline constexpr int kPackRows = 16;  // weight rows per group: one per 32-bit lane
 
-// True when `type` (Q4_0, Q5_0, Q8_0, Q4_K) has a packed layout and a `cols`-column
+// True when `type` (Q4_0, Q5_0, Q8_0, Q4_K, Q6_K) has a packed layout and a `cols`-column
 // matrix can use it (cols a positive multiple of the block size).
 bool packable(DType type, int64_t cols);
 
-// Level offset of a packable type (Q4_0: 8, Q5_0: 16, Q8_0: 128, Q4_K: 0):
-// weight = d * (level - offset), Q4_K: d * sc * level - dmin * mn.
+// Level offset of a packable type (Q4_0: 8, Q5_0: 16, Q8_0: 128, Q4_K: 0,
+// Q6_K: 32): weight = d * (level - offset), Q4_K: d * sc * level - dmin * mn,
+// Q6_K: d * ssc * (level - 32).
 int packed_level_offset(DType type);
 
 inline int64_t packed_groups(int64_t rows) {
@@ -79,10 +91,12 @@ void pack_weights(DType type, const uint8_t* src, int64_t rows, int64_t cols, ui
 // Reading the layout element by element (the scalar reference kernel, tests):
 // the unsigned level of element e of block b (32 or 256 elements) of row r,
 // and that block's scales: fp16 bits of d (and dmin), Q4_K's sub-block
-// scales and mins (zero for the 32-element types).
+// scales and mins, Q6_K's signed sub-block scales (fields a type lacks are
+// zero).
 struct PackedHead {
   uint16_t d = 0, dmin = 0;
-  uint8_t sc[8] = {}, mn[8] = {};
+  uint8_t sc[8] = {}, mn[8] = {};  // Q4_K: 6-bit scale and min of each 32-element sub-block
+  int8_t ssc[16] = {};             // Q6_K: scale of each 16-element sub-block
 };
 int packed_level(DType type, const uint8_t* packed, int64_t cols, int64_t r, int64_t b, int e);
 PackedHead packed_head(DType type, const uint8_t* packed, int64_t cols, int64_t r, int64_t b);

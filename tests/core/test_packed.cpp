@@ -1,5 +1,5 @@
 // Packed (row-interleaved) weights, core/packed_weights.h, and their kernels
-// (Q4_0, Q5_0, Q8_0, Q4_K):
+// (Q4_0, Q5_0, Q8_0, Q4_K, Q6_K):
 //  * layout: packing then unpacking gives the GGUF rows back byte for byte;
 //    rows past the end of the last group are zero;
 //  * the Scalar level's packed kernel equals the GGUF-layout reference bit
@@ -32,7 +32,7 @@ namespace {
 
 using kernels::TypeKernels;
 
-const DType kPackTypes[] = {DType::Q4_0, DType::Q5_0, DType::Q8_0, DType::Q4_K};
+const DType kPackTypes[] = {DType::Q4_0, DType::Q5_0, DType::Q8_0, DType::Q4_K, DType::Q6_K};
 const int64_t kRows[] = {1, 15, 16, 17, 33, 100};
 
 // Row lengths: one block, three, and a long row with an odd block count.
@@ -131,6 +131,7 @@ TEST(PackedLayout, RoundTripsEveryRowByteForByte) {
             const PackedHead h = packed_head(t, p.data(), cols, r, b);
             ASSERT_EQ(h.d | h.dmin, 0) << "pad row " << r;
             for (int s = 0; s < 8; ++s) ASSERT_EQ(h.sc[s] | h.mn[s], 0) << "pad row " << r;
+            for (int s = 0; s < 16; ++s) ASSERT_EQ(h.ssc[s], 0) << "pad row " << r;
             for (int e = 0; e < bs; ++e) ASSERT_EQ(packed_level(t, p.data(), cols, r, b, e), 0);
           }
       }
@@ -142,15 +143,17 @@ TEST(PackedLayout, SameBytesAsGgufUpToPadding) {
   for (DType t : kPackTypes) {
     for (int64_t cols : cols_for(t)) {
       const size_t ggml = row_bytes(t, cols) * kPackRows;
-      // Q4_K keeps its 6-bit sub-block scales as bytes: 1/36 more.
-      const size_t extra = t == DType::Q4_K ? ggml / 36 : 0;
+      // Q4_K keeps its 6-bit sub-block scales as bytes: 1/36 more; Q6_K its
+      // 6-bit levels: 64 of every 210 bytes more.
+      const size_t extra = t == DType::Q4_K ? ggml / 36 : t == DType::Q6_K ? ggml / 210 * 64 : 0;
       EXPECT_GE(packed_group_bytes(t, cols), ggml + extra);
       EXPECT_LT(packed_group_bytes(t, cols), ggml + extra + 64);
     }
   }
   EXPECT_FALSE(packable(DType::Q4_0, 48));
   EXPECT_FALSE(packable(DType::Q4_K, 512 + 32));
-  EXPECT_FALSE(packable(DType::Q6_K, 256));
+  EXPECT_FALSE(packable(DType::Q6_K, 256 + 32));
+  EXPECT_FALSE(packable(DType::Q5_K, 256));
   EXPECT_FALSE(packable(DType::F32, 64));
 }
 
@@ -217,7 +220,8 @@ TEST(PackedKernel, IntegerSumsExact) {
   for (DType t : kPackTypes) {
     const TypeKernels& ref = kernels::type_kernels(Isa::Scalar, t);
     const TypeKernels& simd = kernels::type_kernels(Isa::Avx512, t);
-    // Q4_K: at most two super-blocks keep the integer sums below 2^24.
+    // K-quants: at most two super-blocks keep the sums below 2^24 (Q6_K's
+    // worst case is 11.3M per super-block; these random rows stay far below).
     for (int64_t cols : {traits(t).block_size, 2 * traits(t).block_size}) {
       for (int64_t rows : {1, 17, 40}) {
         const int64_t m = 5;
