@@ -6,10 +6,10 @@
 //       as token generation does.
 //   kernel/<type>/<cols>/M<m>/<isa>          one thread, the raw kernel on
 //       ~256 KB of weights that stay in L2: the compute ceiling (SIMD levels).
-// Types with a packed layout (core/packed_weights.h: Q4_0, Q5_0, Q8_0, Q4_K) also run
-// with <isa> = "packed": the AVX-512 level on row-interleaved copies of the
-// same weights (WeightView::packed), plus two TinyLlama shapes (2048x2048,
-// 5632x2048) in both layouts.
+// Types with a packed layout (core/packed_weights.h: Q4_0, Q5_0, Q8_0, Q4_K,
+// Q6_K) also run with <isa> = "packed": the AVX-512 level on row-interleaved
+// copies of the same weights (WeightView::packed), plus two TinyLlama shapes
+// (2048x2048, 5632x2048) in both layouts.
 // Counters: GB/s of weights (the M = 1 figure of merit) and GFLOP/s
 // (2 * rows * cols * M per call; the M > 1 figure). Scalar is matmul's
 // dequantize + f32 dot path. After the runs a table compares the levels

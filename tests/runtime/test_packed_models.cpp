@@ -1,9 +1,10 @@
 // Whole models with packed weights (models/weight_packing.h): at the AVX-512
-// level the loader packs the Q4_0 / Q8_0 / Q4_K matrices (tied heads included) and
-// leaves tok_embd's rows as they are; LoadOptions and STARFIRE_REPACK=0 turn
-// it off; logits stay next to the unpacked run's (only float summation order
-// differs) and batched prompts equal token-by-token decoding. Random models
-// from our own writer, with a vocabulary (300) that leaves a partial group.
+// level the loader packs the Q4_0 / Q8_0 / Q4_K / Q6_K matrices (tied heads
+// included) and leaves tok_embd's rows as they are; LoadOptions and
+// STARFIRE_REPACK=0 turn it off; logits stay next to the unpacked run's (only
+// float summation order differs) and batched prompts equal token-by-token
+// decoding. Random models from our own writer, with a vocabulary (300) that
+// leaves a partial group.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -163,7 +164,8 @@ INSTANTIATE_TEST_SUITE_P(
     Archs, PackedModels,
     ::testing::Values(std::make_pair("llama", DType::Q4_0), std::make_pair("qwen2", DType::Q8_0),
                       std::make_pair("qwen2", DType::Q4_0), std::make_pair("llama", DType::Q8_0),
-                      std::make_pair("qwen3", DType::Q4_K)),
+                      std::make_pair("qwen3", DType::Q4_K), std::make_pair("llama", DType::Q6_K),
+                      std::make_pair("qwen2", DType::Q6_K)),
     [](const auto& info) {
       return std::string(info.param.first) + "_" + type_name(info.param.second);
     });
