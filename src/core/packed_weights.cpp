@@ -14,7 +14,7 @@ struct PackSpec {
   int block_size;   // elements per block
   int quant_bytes;  // per block of a group: 16 rows' levels (64-byte chunks)
   int head_bytes;   // per block of a group: 16 rows' scales
-  int qs_offset;    // byte offset of the levels inside a GGUF block (Q6_K: of levels_q6_k's)
+  int qs_offset;    // byte offset of the levels inside a GGUF block (Q6_K: runs_q6_k's)
   int runs;         // 4-byte runs of qs per row and block (one 64-byte chunk each)
   uint32_t flip;    // xor applied to each 4-byte run (Q8_0: int8 -> q + 128)
   int d_offset;     // byte offset of the fp16 d inside a GGUF block
@@ -31,7 +31,7 @@ PackSpec spec(DType type) {
     case DType::Q4_K:
       return {kQK_K, 2048, 320, 4 + kKScaleBytes, 32, 0, 0};
     case DType::Q6_K:
-      return {kQK_K, 4096, 288, 0, 64, 0, 208};
+      return {kQK_K, 3072, 288, 0, 48, 0, 208};
     default:
       SF_CHECK(false, "packed weights: type has no packed layout");
   }
@@ -63,6 +63,19 @@ void levels_q6_k(const uint8_t* blk, uint8_t* L) {
       o[64] = static_cast<uint8_t>((a >> 4) | (hi >> 4 & 3) << 4);
       o[96] = static_cast<uint8_t>((b >> 4) | (hi >> 6) << 4);
     }
+}
+
+// A Q6_K block's levels as packed for one row: 48 runs of 4 bytes, run
+// 3s + k (k < 3) = quad k of sub-block s in the low 6 bits, and two bits
+// (2k, 2k + 1) of quad 3's levels in the top 2 bits.
+void runs_q6_k(const uint8_t* blk, uint8_t* runs) {
+  uint8_t L[kQK_K];
+  levels_q6_k(blk, L);
+  for (int s = 0; s < 16; ++s)
+    for (int k = 0; k < 3; ++k)
+      for (int i = 0; i < 4; ++i)
+        runs[4 * (3 * s + k) + i] =
+            static_cast<uint8_t>(L[16 * s + 4 * k + i] | (L[16 * s + 12 + i] >> (2 * k) & 3) << 6);
 }
 
 // Inverse of levels_q6_k (levels < 64).
@@ -156,11 +169,11 @@ void pack_groups(DType type, const uint8_t* src, int64_t rows, int64_t cols, int
         pack_head(type, blk, lane, out + nb * s.quant_bytes + b * s.head_bytes);
         uint8_t* q = out + b * s.quant_bytes + 4 * lane;
         // The runs are the levels as stored, except Q6_K's, which are
-        // assembled from its two bit planes first.
+        // rearranged from its GGUF bit planes first.
         const uint8_t* levels = blk + s.qs_offset;
-        uint8_t q6[kQK_K];
+        uint8_t q6[4 * 48];
         if (type == DType::Q6_K) {
-          levels_q6_k(blk, q6);
+          runs_q6_k(blk, q6);
           levels = q6;
         }
         for (int j = 0; j < s.runs; ++j) {
@@ -205,7 +218,13 @@ int packed_level(DType type, const uint8_t* packed, int64_t cols, int64_t r, int
       const uint8_t v = q[64 * (8 * h + l / 4) + l % 4];
       return (e % 64) < 32 ? (v & 0xF) : (v >> 4);
     }
-    default:  // Q8_0, Q6_K: one byte per level
+    case DType::Q6_K: {
+      const int s = e / 16, k = e % 16 / 4, i = e % 4;
+      const uint8_t* c = q + 64 * 3 * s + i;  // quad k < 3 of sub-block s in chunk 3s + k
+      if (k < 3) return c[64 * k] & 63;
+      return c[0] >> 6 | (c[64] >> 6) << 2 | (c[128] >> 6) << 4;
+    }
+    default:  // Q8_0: one byte per level
       return q[64 * (e / 4) + e % 4];
   }
 }

@@ -29,10 +29,10 @@
 //           chunk 8h + j holds in its low nibbles elements 64h + 4j .. +3
 //           (sub-block 2h) and in its high nibbles 64h + 32 + 4j .. +3
 //           (sub-block 2h + 1).
-//     Q6_K  Q = 4096: 64 chunks of the 256 6-bit levels unpacked to bytes
-//           (unsigned 0..63, offset 32), in element order: chunk j holds
-//           elements 4j..4j+3, so 16-element sub-block s is chunks 4s..4s+3
-//           and a kernel loads levels with no shifts or masks at all.
+//     Q6_K  Q = 3072: 48 chunks, three per 16-element sub-block s (levels
+//           0..63, offset 32): chunk 3s + k (k < 3) holds elements
+//           16s + 4k .. +3 in its low 6 bits, and in its top 2 bits bits
+//           2k, 2k + 1 of the levels of elements 16s + 12 .. +3 (quad 3).
 //   heads   after the quants (at nb * Q), H bytes per block, 16 rows each:
 //     Q4_0, Q5_0, Q8_0  H = 32: fp16 d of row r at 2r.
 //     Q4_K  H = 320: fp16 d at 2r, fp16 dmin at 32 + 2r, then the 6-bit
@@ -42,11 +42,12 @@
 //           stored, sub-block s of row r at 32 + 16s + r (one 16-byte load
 //           per sub-block widens to the 16 rows' int32 scales).
 // A group takes the bytes of its 16 GGUF rows plus padding to 64 (Q4_K: +3%
-// for the unpacked sub-block scales), so packing hardly grows a model. Q6_K
-// is the exception: a group block is 4384 bytes against 16 x 210 = 3360,
-// +30.5% (1024 bytes: the two spare bits of every level byte). Its levels
-// kept as 4+2 bit planes would cost no bytes but about three more vector
-// instructions per 64 levels to recombine (see packed_avx512.cpp).
+// for the unpacked sub-block scales; Q6_K: none, 16 x 210 bytes a block), so
+// packing hardly grows a model. Q6_K's levels as whole bytes (4384 bytes a
+// group block, +30.5%) need no unpacking, where these take 9 logic
+// instructions per sub-block and group (shared by a tile's columns): ~20%
+// faster prompt kernels in L2, but ~4% slower generation on TinyLlama
+// Q4_K_M, which streams its weights from memory.
 //
 // Unsigned levels meet signed int8 activations in vpdpbusd; the level offset
 // comes out exactly through the activations' per-block sums (kernels.h, Q8_32
