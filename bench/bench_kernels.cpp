@@ -7,7 +7,7 @@
 //   kernel/<type>/<cols>/M<m>/<isa>          one thread, the raw kernel on
 //       ~256 KB of weights that stay in L2: the compute ceiling (SIMD levels).
 // Types with a packed layout (core/packed_weights.h: Q4_0, Q5_0, Q8_0, Q4_K,
-// F32, F16, BF16) also run with <isa> = "packed": the AVX-512 level on
+// Q6_K, F32, F16, BF16) also run with <isa> = "packed": the AVX-512 level on
 // row-interleaved copies of the same weights (WeightView::packed), plus two
 // TinyLlama shapes (2048x2048, 5632x2048) in both layouts (float types also
 // at M = 512, a prompt's worth).

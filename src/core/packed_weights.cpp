@@ -15,21 +15,24 @@ struct PackSpec {
   int block_size;   // elements per block
   int quant_bytes;  // per block of a group: 16 rows' levels (64-byte chunks)
   int head_bytes;   // per block of a group: 16 rows' scales
-  int qs_offset;    // byte offset of the levels inside a GGUF block
+  int qs_offset;    // byte offset of the levels inside a GGUF block (Q6_K: runs_q6_k's)
   int runs;         // 4-byte runs of qs per row and block (one 64-byte chunk each)
   uint32_t flip;    // xor applied to each 4-byte run (Q8_0: int8 -> q + 128)
+  int d_offset;     // byte offset of the fp16 d inside a GGUF block
 };
 
 PackSpec spec(DType type) {
   switch (type) {
     case DType::Q4_0:
-      return {kQK, 256, 32, 2, 4, 0};
+      return {kQK, 256, 32, 2, 4, 0, 0};
     case DType::Q5_0:  // + 8 high-bit masks of 8 bytes after the 4 nibble chunks
-      return {kQK, 320, 32, 6, 4, 0};
+      return {kQK, 320, 32, 6, 4, 0, 0};
     case DType::Q8_0:
-      return {kQK, 512, 32, 2, 8, 0x80808080u};
+      return {kQK, 512, 32, 2, 8, 0x80808080u, 0};
     case DType::Q4_K:
-      return {kQK_K, 2048, 320, 4 + kKScaleBytes, 32, 0};
+      return {kQK_K, 2048, 320, 4 + kKScaleBytes, 32, 0, 0};
+    case DType::Q6_K:
+      return {kQK_K, 3072, 288, 0, 48, 0, 208};
     default:
       SF_CHECK(false, "packed weights: type has no packed layout");
   }
@@ -80,9 +83,58 @@ void pack_float_groups(DType type, const uint8_t* src, int64_t rows, int64_t col
   }
 }
 
+// Q6_K's 6-bit levels (quant_blocks.h): per 128-element half h and l < 32,
+// elements 128h + 32k + l (k < 4) take their low nibbles from ql[64h + l]
+// (k = 0, 2: low, high nibble) and ql[64h + 32 + l] (k = 1, 3), their top
+// two bits from bits 2k..2k+1 of qh[32h + l].
+void levels_q6_k(const uint8_t* blk, uint8_t* L) {
+  const uint8_t* ql = blk;
+  const uint8_t* qh = blk + kQK_K / 2;
+  for (int h = 0; h < 2; ++h)
+    for (int l = 0; l < 32; ++l) {
+      const int a = ql[64 * h + l], b = ql[64 * h + 32 + l], hi = qh[32 * h + l];
+      uint8_t* o = L + 128 * h + l;
+      o[0] = static_cast<uint8_t>((a & 0xF) | (hi & 3) << 4);
+      o[32] = static_cast<uint8_t>((b & 0xF) | (hi >> 2 & 3) << 4);
+      o[64] = static_cast<uint8_t>((a >> 4) | (hi >> 4 & 3) << 4);
+      o[96] = static_cast<uint8_t>((b >> 4) | (hi >> 6) << 4);
+    }
+}
+
+// A Q6_K block's levels as packed for one row: 48 runs of 4 bytes, run
+// 3s + k (k < 3) = quad k of sub-block s in the low 6 bits, and two bits
+// (2k, 2k + 1) of quad 3's levels in the top 2 bits.
+void runs_q6_k(const uint8_t* blk, uint8_t* runs) {
+  uint8_t L[kQK_K];
+  levels_q6_k(blk, L);
+  for (int s = 0; s < 16; ++s)
+    for (int k = 0; k < 3; ++k)
+      for (int i = 0; i < 4; ++i)
+        runs[4 * (3 * s + k) + i] =
+            static_cast<uint8_t>(L[16 * s + 4 * k + i] | (L[16 * s + 12 + i] >> (2 * k) & 3) << 6);
+}
+
+// Inverse of levels_q6_k (levels < 64).
+void store_levels_q6_k(const uint8_t* L, uint8_t* blk) {
+  uint8_t* ql = blk;
+  uint8_t* qh = blk + kQK_K / 2;
+  for (int h = 0; h < 2; ++h)
+    for (int l = 0; l < 32; ++l) {
+      const uint8_t* o = L + 128 * h + l;
+      ql[64 * h + l] = static_cast<uint8_t>((o[0] & 0xF) | (o[64] & 0xF) << 4);
+      ql[64 * h + 32 + l] = static_cast<uint8_t>((o[32] & 0xF) | (o[96] & 0xF) << 4);
+      qh[32 * h + l] = static_cast<uint8_t>(o[0] >> 4 | (o[32] >> 4) << 2 | (o[64] >> 4) << 4 |
+                                            (o[96] >> 4) << 6);
+    }
+}
+
 // Writes row `lane`'s head fields of one GGUF block into the group's head.
 void pack_head(DType type, const uint8_t* blk, int lane, uint8_t* head) {
-  std::memcpy(head + 2 * lane, blk, 2);  // d
+  std::memcpy(head + 2 * lane, blk + spec(type).d_offset, 2);  // d
+  if (type == DType::Q6_K) {
+    for (int s = 0; s < 16; ++s) head[32 + 16 * s + lane] = blk[kQK_K / 2 + kQK_K / 4 + s];
+    return;
+  }
   if (type != DType::Q4_K) return;
   std::memcpy(head + 32 + 2 * lane, blk + 2, 2);  // dmin
   for (int s = 0; s < 8; ++s)
@@ -98,6 +150,7 @@ bool packable(DType type, int64_t cols) {
     case DType::Q8_0:
       return cols > 0 && cols % kQK == 0;
     case DType::Q4_K:
+    case DType::Q6_K:
       return cols > 0 && cols % kQK_K == 0;
     case DType::F32:
     case DType::F16:
@@ -120,6 +173,8 @@ int packed_level_offset(DType type) {
       return 16;
     case DType::Q8_0:
       return 128;
+    case DType::Q6_K:
+      return 32;
     default:
       return 0;
   }
@@ -165,9 +220,17 @@ void pack_groups(DType type, const uint8_t* src, int64_t rows, int64_t cols, int
         const uint8_t* blk = row + b * bb;
         pack_head(type, blk, lane, out + nb * s.quant_bytes + b * s.head_bytes);
         uint8_t* q = out + b * s.quant_bytes + 4 * lane;
+        // The runs are the levels as stored, except Q6_K's, which are
+        // rearranged from its GGUF bit planes first.
+        const uint8_t* levels = blk + s.qs_offset;
+        uint8_t q6[4 * 48];
+        if (type == DType::Q6_K) {
+          runs_q6_k(blk, q6);
+          levels = q6;
+        }
         for (int j = 0; j < s.runs; ++j) {
           uint32_t v;
-          std::memcpy(&v, blk + s.qs_offset + 4 * j, 4);
+          std::memcpy(&v, levels + 4 * j, 4);
           v ^= s.flip;
           std::memcpy(q + 64 * j, &v, 4);
         }
@@ -207,7 +270,13 @@ int packed_level(DType type, const uint8_t* packed, int64_t cols, int64_t r, int
       const uint8_t v = q[64 * (8 * h + l / 4) + l % 4];
       return (e % 64) < 32 ? (v & 0xF) : (v >> 4);
     }
-    default:
+    case DType::Q6_K: {
+      const int s = e / 16, k = e % 16 / 4, i = e % 4;
+      const uint8_t* c = q + 64 * 3 * s + i;  // quad k < 3 of sub-block s in chunk 3s + k
+      if (k < 3) return c[64 * k] & 63;
+      return c[0] >> 6 | (c[64] >> 6) << 2 | (c[128] >> 6) << 4;
+    }
+    default:  // Q8_0: one byte per level
       return q[64 * (e / 4) + e % 4];
   }
 }
@@ -217,7 +286,9 @@ PackedHead packed_head(DType type, const uint8_t* packed, int64_t cols, int64_t 
   const int lane = static_cast<int>(r % kPackRows);
   PackedHead h;
   std::memcpy(&h.d, head + 2 * lane, 2);
-  if (type == DType::Q4_K) {
+  if (type == DType::Q6_K) {
+    for (int s = 0; s < 16; ++s) h.ssc[s] = static_cast<int8_t>(head[32 + 16 * s + lane]);
+  } else if (type == DType::Q4_K) {
     std::memcpy(&h.dmin, head + 32 + 2 * lane, 2);
     for (int s = 0; s < 8; ++s) {
       h.sc[s] = head[64 + 16 * s + lane];
@@ -254,7 +325,7 @@ void unpack_row(DType type, const uint8_t* packed, int64_t cols, int64_t r, uint
   for (int64_t b = 0; b < cols / s.block_size; ++b) {
     uint8_t* blk = out + b * bb;
     const PackedHead h = packed_head(type, packed, cols, r, b);
-    std::memcpy(blk, &h.d, 2);
+    std::memcpy(blk + s.d_offset, &h.d, 2);
     uint8_t* qs = blk + s.qs_offset;
     switch (type) {
       case DType::Q4_0:
@@ -279,6 +350,13 @@ void unpack_row(DType type, const uint8_t* packed, int64_t cols, int64_t r, uint
             qs[32 * h4 + l] =
                 static_cast<uint8_t>(level(b, 64 * h4 + l) | level(b, 64 * h4 + 32 + l) << 4);
         break;
+      case DType::Q6_K: {
+        uint8_t L[kQK_K];
+        for (int e = 0; e < kQK_K; ++e) L[e] = static_cast<uint8_t>(level(b, e));
+        store_levels_q6_k(L, blk);
+        std::memcpy(blk + kQK_K / 2 + kQK_K / 4, h.ssc, 16);
+        break;
+      }
       default:
         break;
     }

@@ -29,13 +29,25 @@
 //           chunk 8h + j holds in its low nibbles elements 64h + 4j .. +3
 //           (sub-block 2h) and in its high nibbles 64h + 32 + 4j .. +3
 //           (sub-block 2h + 1).
+//     Q6_K  Q = 3072: 48 chunks, three per 16-element sub-block s (levels
+//           0..63, offset 32): chunk 3s + k (k < 3) holds elements
+//           16s + 4k .. +3 in its low 6 bits, and in its top 2 bits bits
+//           2k, 2k + 1 of the levels of elements 16s + 12 .. +3 (quad 3).
 //   heads   after the quants (at nb * Q), H bytes per block, 16 rows each:
 //     Q4_0, Q5_0, Q8_0  H = 32: fp16 d of row r at 2r.
 //     Q4_K  H = 320: fp16 d at 2r, fp16 dmin at 32 + 2r, then the 6-bit
 //           sub-block scales unpacked to bytes, sub-block s of row r at
 //           64 + 16s + r, and the mins likewise at 192 + 16s + r.
+//     Q6_K  H = 288: fp16 d at 2r, then the int8 sub-block scales as
+//           stored, sub-block s of row r at 32 + 16s + r (one 16-byte load
+//           per sub-block widens to the 16 rows' int32 scales).
 // A group takes the bytes of its 16 GGUF rows plus padding to 64 (Q4_K: +3%
-// for the unpacked sub-block scales), so packing hardly grows a model.
+// for the unpacked sub-block scales; Q6_K: none, 16 x 210 bytes a block), so
+// packing hardly grows a model. Q6_K's levels as whole bytes (4384 bytes a
+// group block, +30.5%) need no unpacking, where these take 9 logic
+// instructions per sub-block and group (shared by a tile's columns): ~20%
+// faster prompt kernels in L2, but ~4% slower generation on TinyLlama
+// Q4_K_M, which streams its weights from memory.
 //
 // Unsigned levels meet signed int8 activations in vpdpbusd; the level offset
 // comes out exactly through the activations' per-block sums (kernels.h, Q8_32
@@ -66,17 +78,18 @@ namespace sf {
 
 inline constexpr int kPackRows = 16;  // weight rows per group: one per 32-bit lane
 
-// True when `type` (Q4_0, Q5_0, Q8_0, Q4_K; F32, F16, BF16) has a packed layout
-// and a `cols`-column matrix can use it (cols a positive multiple of the block
-// size; any cols > 0 for the float types).
+// True when `type` (Q4_0, Q5_0, Q8_0, Q4_K, Q6_K; F32, F16, BF16) has a packed
+// layout and a `cols`-column matrix can use it (cols a positive multiple of
+// the block size; any cols > 0 for the float types).
 bool packable(DType type, int64_t cols);
 
 // True for the float types' layout (F32, F16, BF16): one element per row and
 // column, read with packed_float, not with packed_level / packed_head.
 bool packed_is_float(DType type);
 
-// Level offset of a packable type (Q4_0: 8, Q5_0: 16, Q8_0: 128, Q4_K: 0):
-// weight = d * (level - offset), Q4_K: d * sc * level - dmin * mn.
+// Level offset of a packable type (Q4_0: 8, Q5_0: 16, Q8_0: 128, Q4_K: 0,
+// Q6_K: 32): weight = d * (level - offset), Q4_K: d * sc * level - dmin * mn,
+// Q6_K: d * ssc * (level - 32).
 int packed_level_offset(DType type);
 
 inline int64_t packed_groups(int64_t rows) {
@@ -97,10 +110,12 @@ void pack_weights(DType type, const uint8_t* src, int64_t rows, int64_t cols, ui
 // Reading the layout element by element (the scalar reference kernel, tests):
 // the unsigned level of element e of block b (32 or 256 elements) of row r,
 // and that block's scales: fp16 bits of d (and dmin), Q4_K's sub-block
-// scales and mins (zero for the 32-element types).
+// scales and mins, Q6_K's signed sub-block scales (fields a type lacks are
+// zero).
 struct PackedHead {
   uint16_t d = 0, dmin = 0;
-  uint8_t sc[8] = {}, mn[8] = {};
+  uint8_t sc[8] = {}, mn[8] = {};  // Q4_K: 6-bit scale and min of each 32-element sub-block
+  int8_t ssc[16] = {};             // Q6_K: scale of each 16-element sub-block
 };
 int packed_level(DType type, const uint8_t* packed, int64_t cols, int64_t r, int64_t b, int e);
 PackedHead packed_head(DType type, const uint8_t* packed, int64_t cols, int64_t r, int64_t b);

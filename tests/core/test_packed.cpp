@@ -1,5 +1,5 @@
 // Packed (row-interleaved) weights, core/packed_weights.h, and their kernels
-// (Q4_0, Q5_0, Q8_0, Q4_K; F32, F16, BF16):
+// (Q4_0, Q5_0, Q8_0, Q4_K, Q6_K; F32, F16, BF16):
 //  * layout: packing then unpacking gives the GGUF rows back byte for byte;
 //    rows past the end of the last group are zero;
 //  * the Scalar level's packed kernel equals the GGUF-layout reference bit
@@ -34,10 +34,10 @@ namespace {
 
 using kernels::TypeKernels;
 
-const DType kQuantTypes[] = {DType::Q4_0, DType::Q5_0, DType::Q8_0, DType::Q4_K};
+const DType kQuantTypes[] = {DType::Q4_0, DType::Q5_0, DType::Q8_0, DType::Q4_K, DType::Q6_K};
 const DType kFloatTypes[] = {DType::F32, DType::F16, DType::BF16};
 const DType kPackTypes[] = {DType::Q4_0, DType::Q5_0, DType::Q8_0, DType::Q4_K,
-                            DType::F32,  DType::F16,  DType::BF16};
+                            DType::Q6_K, DType::F32,  DType::F16,  DType::BF16};
 const int64_t kRows[] = {1, 15, 16, 17, 33, 100};
 
 // Row lengths: one block, three, and a long row with an odd block count;
@@ -149,6 +149,7 @@ TEST(PackedLayout, RoundTripsEveryRowByteForByte) {
             const PackedHead h = packed_head(t, p.data(), cols, r, b);
             ASSERT_EQ(h.d | h.dmin, 0) << "pad row " << r;
             for (int s = 0; s < 8; ++s) ASSERT_EQ(h.sc[s] | h.mn[s], 0) << "pad row " << r;
+            for (int s = 0; s < 16; ++s) ASSERT_EQ(h.ssc[s], 0) << "pad row " << r;
             for (int e = 0; e < bs; ++e) ASSERT_EQ(packed_level(t, p.data(), cols, r, b, e), 0);
           }
       }
@@ -168,7 +169,8 @@ TEST(PackedLayout, SameBytesAsGgufUpToPadding) {
   }
   EXPECT_FALSE(packable(DType::Q4_0, 48));
   EXPECT_FALSE(packable(DType::Q4_K, 512 + 32));
-  EXPECT_FALSE(packable(DType::Q6_K, 256));
+  EXPECT_FALSE(packable(DType::Q6_K, 256 + 32));
+  EXPECT_FALSE(packable(DType::Q5_K, 256));
   EXPECT_FALSE(packable(DType::F16, 0));
   EXPECT_TRUE(packable(DType::F16, 1));
   EXPECT_TRUE(packable(DType::BF16, 4097));
@@ -285,8 +287,9 @@ TEST(PackedKernel, IntegerSumsExact) {
   for (DType t : kPackTypes) {
     const TypeKernels& ref = kernels::type_kernels(Isa::Scalar, t);
     const TypeKernels& simd = kernels::type_kernels(Isa::Avx512, t);
-    // Q4_K: at most two super-blocks keep the integer sums below 2^24. Float
-    // types: small integer weights, lengths across the k-blocks.
+    // K-quants: at most two super-blocks keep the integer sums below 2^24
+    // (Q6_K's worst case is 11.3M per super-block; these random rows stay far
+    // below). Float types: small integer weights, lengths across the k-blocks.
     const int64_t bs = packed_is_float(t) ? 160 : traits(t).block_size;
     for (int64_t cols : {bs, 2 * bs}) {
       for (int64_t rows : {1, 17, 40}) {

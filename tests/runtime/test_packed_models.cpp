@@ -1,7 +1,7 @@
 // Whole models with packed weights (models/weight_packing.h): at the AVX-512
-// level the loader packs the Q4_0 / Q8_0 / Q4_K / F32 / F16 / BF16 matrices
-// (tied heads included, whose packed copy then also serves the embedding
-// lookups) and leaves tok_embd's GGUF rows as they are; LoadOptions
+// level the loader packs the Q4_0 / Q8_0 / Q4_K / Q6_K / F32 / F16 / BF16
+// matrices (tied heads included, whose packed copy then also serves the
+// embedding lookups) and leaves tok_embd's GGUF rows as they are; LoadOptions
 // and STARFIRE_REPACK=0 turn it off; logits stay next to the unpacked run's
 // (only float summation order differs) and batched prompts equal
 // token-by-token decoding. Random models from our own writer, with a
@@ -95,9 +95,11 @@ TEST_P(PackedModels, LoaderPacksMatricesAndKeepsEmbeddingRows) {
   for (const WeightView* w : matrices(*plain)) EXPECT_EQ(w->packed, nullptr);
   // A tied head's packed copy serves the embedding lookups too; an untied
   // embedding is not packed.
-  const bool tied = GetParam().first != "llama";
+  const bool tied = std::string(GetParam().first) != "llama";
   EXPECT_EQ(packed->weights().tok_embd.packed, tied ? packed->weights().output.packed : nullptr);
-  if (tied) EXPECT_NE(packed->weights().tok_embd.packed, nullptr);
+  if (tied) {
+    EXPECT_NE(packed->weights().tok_embd.packed, nullptr);
+  }
   // The GGUF rows stay readable and unchanged (LoRA and the trainer read
   // them), and every looked-up row has the unpacked model's values.
   const WeightView& e = packed->weights().tok_embd;
@@ -177,7 +179,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(std::make_pair("llama", DType::Q4_0), std::make_pair("qwen2", DType::Q8_0),
                       std::make_pair("qwen2", DType::Q4_0), std::make_pair("llama", DType::Q8_0),
                       std::make_pair("qwen3", DType::Q4_K), std::make_pair("llama", DType::F16),
-                      std::make_pair("qwen2", DType::BF16), std::make_pair("qwen3", DType::F32)),
+                      std::make_pair("qwen2", DType::BF16), std::make_pair("qwen3", DType::F32),
+                      std::make_pair("llama", DType::Q6_K), std::make_pair("qwen2", DType::Q6_K)),
     [](const auto& info) {
       return std::string(info.param.first) + "_" + type_name(info.param.second);
     });

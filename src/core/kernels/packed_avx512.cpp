@@ -1,5 +1,5 @@
 // AVX-512 VNNI kernels on packed weights (core/packed_weights.h): Q4_0, Q5_0
-// and Q8_0 against Q8_32 activations, Q4_K against Q8_K.
+// and Q8_0 against Q8_32 activations, Q4_K and Q6_K against Q8_K.
 //
 // Lanes are weight rows. A register tile is Z groups (16 rows each, one zmm)
 // by C activation columns. Per 32 elements and tile cell, eight vpdpbusd add
@@ -11,7 +11,13 @@
 //   Q4_K  each 32-element sub-block's sum is multiplied by the rows' 6-bit
 //       scales (vpmulld) into an exact int32 super-block sum, the mins meet
 //       the activation's 16-element sums in vpdpwssd, and per super-block
-//       (d * dx) * isum - (dmin * dx) * msum, as the scalar reference does.
+//       (d * dx) * isum - (dmin * dx) * msum, as the scalar reference does;
+//   Q6_K  the 6-bit levels of a 16-element sub-block come out of three
+//       64-byte chunks (nine logic instructions per group, shared by the
+//       tile's columns); each sub-block's sum starts at -32 * (the
+//       activation's 16-element sum), which takes the level offset out
+//       exactly, and is multiplied by the rows' int8 scales (vpmulld) into
+//       an exact int32 super-block sum; then (d * dx) * isum per super-block.
 // No horizontal reduction: each lane ends as its row's result, so a (row,
 // column) result depends on nothing but that row and column (any Z, C, M or
 // thread count gives the same bits).
@@ -288,6 +294,114 @@ struct Q4KTile {
   }
 };
 
+// Q6_K: super-block sb of a group has its levels at sb * 3072 (sub-block s
+// in chunks 3s..3s+2: quads 0..2 in their low 6 bits, quad 3's level bits
+// 2k..2k+1 in the top 2 bits of chunk 3s + k) and its head (fp16 d, int8
+// scale bytes [16][16]) at nsb * 3072 + sb * 288.
+struct Q6KTile {
+  static constexpr int kQuantBytes = 3072, kHeadBytes = 288, kOffset = 32;
+
+  template <int Z, int C>
+  static void tile(const uint8_t* w, size_t gs, const uint8_t* a, size_t as, int64_t n, float* y,
+                   int64_t ldy, int64_t live) {
+    const int64_t nsb = n / 256;
+    const uint8_t* q[Z];
+    const uint8_t* h[Z];
+    for (int z = 0; z < Z; ++z) {
+      q[z] = w + z * gs;
+      h[z] = q[z] + nsb * kQuantBytes;
+    }
+    const uint8_t* x[C];
+    const float* xd[C];
+    const uint8_t* xb[C];
+    for (int c = 0; c < C; ++c) {
+      x[c] = a + c * as;
+      xd[c] = reinterpret_cast<const float*>(x[c] + layout::q8_k_d(n));
+      xb[c] = x[c] + layout::q8_k_bsums(n);
+    }
+    __m512 acc[Z][C];
+    for (int z = 0; z < Z; ++z)
+      for (int c = 0; c < C; ++c) acc[z][c] = _mm512_setzero_ps();
+
+    for (int64_t sb = 0; sb < nsb; ++sb) {
+      const uint8_t* hd[Z];
+      const uint8_t* qs[Z];
+      for (int z = 0; z < Z; ++z) {
+        hd[z] = h[z] + sb * kHeadBytes;
+        qs[z] = q[z] + sb * kQuantBytes;
+      }
+      if constexpr (C == 1) {
+        for (int z = 0; z < Z; ++z) prefetch_ahead(qs[z], kQuantBytes);
+      }
+      // Where each sub-block's sum starts, per column: -32 * bsum_s.
+      alignas(64) int32_t start[C][16];
+      for (int c = 0; c < C; ++c) {
+        const __m512i bs = _mm512_cvtepi16_epi32(load256(xb[c] + 32 * sb));
+        _mm512_store_si512(start[c], _mm512_mullo_epi32(bs, _mm512_set1_epi32(-kOffset)));
+      }
+      __m512i isum[Z][C];
+      for (int z = 0; z < Z; ++z)
+        for (int c = 0; c < C; ++c) isum[z][c] = _mm512_setzero_si512();
+#pragma GCC unroll 2
+      for (int s = 0; s < 16; ++s) {
+        __m512i dot[Z][C];
+#pragma GCC unroll 8
+        for (int c = 0; c < C; ++c) {
+          const __m512i st = _mm512_set1_epi32(start[c][s]);
+          for (int z = 0; z < Z; ++z) dot[z][c] = st;
+        }
+        __m512i lv[4][Z];
+#pragma GCC unroll 8
+        for (int z = 0; z < Z; ++z) {
+          const uint8_t* p = qs[z] + 192 * s;
+          const __m512i c0 = _mm512_loadu_si512(p), c1 = _mm512_loadu_si512(p + 64),
+                        c2 = _mm512_loadu_si512(p + 128);
+          const __m512i m6 = _mm512_set1_epi8(63);
+          lv[0][z] = _mm512_and_si512(c0, m6);
+          lv[1][z] = _mm512_and_si512(c1, m6);
+          lv[2][z] = _mm512_and_si512(c2, m6);
+          // Quad 3 from the top bits of c0, c1, c2, shifted to bits 0-1, 2-3
+          // and 4-5 (16-bit shifts also bring in bits of the neighbouring
+          // byte: ternlog 0xE4, c ? a : b, takes each field from its own
+          // source, the and clears bits 6-7).
+          const __m512i t = _mm512_ternarylogic_epi32(
+              _mm512_srli_epi16(c0, 6), _mm512_srli_epi16(c1, 4), _mm512_set1_epi8(3), 0xE4);
+          lv[3][z] = _mm512_and_si512(
+              _mm512_ternarylogic_epi32(t, _mm512_srli_epi16(c2, 2), _mm512_set1_epi8(15), 0xE4),
+              m6);
+        }
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; ++j) {
+#pragma GCC unroll 8
+          for (int c = 0; c < C; ++c) {
+            const __m512i xv = bcast4(x[c] + 256 * sb + 16 * s + 4 * j);
+#pragma GCC unroll 8
+            for (int z = 0; z < Z; ++z) dot[z][c] = _mm512_dpbusd_epi32(dot[z][c], lv[j][z], xv);
+          }
+        }
+#pragma GCC unroll 8
+        for (int z = 0; z < Z; ++z) {
+          const __m512i sc = _mm512_cvtepi8_epi32(load128(hd[z] + 32 + 16 * s));
+#pragma GCC unroll 8
+          for (int c = 0; c < C; ++c)
+            isum[z][c] = _mm512_add_epi32(isum[z][c], _mm512_mullo_epi32(dot[z][c], sc));
+        }
+      }
+      __m512 dw[Z];
+      for (int z = 0; z < Z; ++z) dw[z] = _mm512_cvtph_ps(load256(hd[z]));
+#pragma GCC unroll 8
+      for (int c = 0; c < C; ++c) {
+        const __m512 dx = _mm512_set1_ps(xd[c][sb]);
+#pragma GCC unroll 8
+        for (int z = 0; z < Z; ++z)
+          acc[z][c] =
+              _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[z][c]), _mm512_mul_ps(dw[z], dx), acc[z][c]);
+      }
+    }
+    store_tile<Z, C>(acc, y, ldy, live);
+  }
+};
+
 // Tails: the largest tile shape below the full one that fits what is left.
 template <class K, int Z, int C>
 inline void col_tail(int rem, const uint8_t* w, size_t gs, const uint8_t* a, size_t as, int64_t n,
@@ -350,12 +464,15 @@ void packed_gemm(const uint8_t* w, size_t gs, int64_t nr, const uint8_t* a, size
 
 // Tiles measured on a 2-core Xeon (AVX-512 VNNI): 2 groups x 6 columns (Q4_K:
 // x 5, its tile holds more live sums) was fastest for M > 1 among 1-4 groups
-// by 2-8 columns; 4 groups for M = 1.
+// by 2-8 columns; 4 groups for M = 1. Q6_K: 2 x 6 (its level unpacking is
+// shared by more columns) within noise of 2 x 8, ahead of 2 x 4/5, 1 x 8/12
+// and 3 x 3.
 void register_packed(KernelTable* t) {
   entry(t, DType::Q4_0).packed_gemm = packed_gemm<Q32Tile<Q4_0X>, 2, 6, 4>;
   entry(t, DType::Q5_0).packed_gemm = packed_gemm<Q32Tile<Q5_0X>, 2, 6, 4>;
   entry(t, DType::Q8_0).packed_gemm = packed_gemm<Q32Tile<Q8_0X>, 2, 6, 4>;
   entry(t, DType::Q4_K).packed_gemm = packed_gemm<Q4KTile, 2, 5, 4>;
+  entry(t, DType::Q6_K).packed_gemm = packed_gemm<Q6KTile, 2, 6, 4>;
 }
 
 }  // namespace sf::kernels::avx512

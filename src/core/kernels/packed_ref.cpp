@@ -1,8 +1,9 @@
 // Scalar reference of the kernels on packed weights (core/packed_weights.h):
 // the same integer block sums and float steps as ref.cpp's dot_q4_0,
-// dot_q5_0, dot_q8_0 and dot_q4_k, reading each level and scale through the layout's accessors,
-// so a mistake in the layout (or in packing) shows as a difference against
-// the GGUF-layout reference, which this must equal bit for bit.
+// dot_q5_0, dot_q8_0, dot_q4_k and dot_q6_k, reading each level and scale
+// through the layout's accessors, so a mistake in the layout (or in packing)
+// shows as a difference against the GGUF-layout reference, which this must
+// equal bit for bit.
 // Float weights (F32, F16, BF16) are the exception: their packed kernels run
 // each (row, column) as one float FMA chain over k (the layout's contract), so
 // this reference does exactly that, with std::fma (correctly rounded, as the
@@ -62,6 +63,33 @@ double packed_dot_q4_k(const uint8_t* w, int64_t r, const uint8_t* a, int64_t n)
   return sum;
 }
 
+// Q6_K against Q8_K activations, as ref.cpp's dot_superblocks does it:
+// isum = sum_s ssc[s] * (dot_s - 32 * bsum_s) over the 16-element sub-blocks,
+// term = (d * dx) * isum - (dmin * dx) * msum with dmin = msum = 0 (kept,
+// so the float steps are literally the reference's).
+double packed_dot_q6_k(const uint8_t* w, int64_t r, const uint8_t* a, int64_t n) {
+  const auto* q = reinterpret_cast<const int8_t*>(a);
+  const auto* d = reinterpret_cast<const float*>(a + layout::q8_k_d(n));
+  const auto* bsums = reinterpret_cast<const int16_t*>(a + layout::q8_k_bsums(n));
+  const int offset = packed_level_offset(DType::Q6_K);
+  double sum = 0;
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const PackedHead h = packed_head(DType::Q6_K, w, n, r, b);
+    int32_t isum = 0;
+    const int32_t msum = 0;
+    for (int s = 0; s < 16; ++s) {
+      int32_t dot = 0;
+      for (int e = 16 * s; e < 16 * s + 16; ++e)
+        dot += packed_level(DType::Q6_K, w, n, r, b, e) * q[b * kQK_K + e];
+      isum += h.ssc[s] * (dot - offset * bsums[16 * b + s]);
+    }
+    const float dx = d[b];
+    sum += (fp16_to_f32(h.d) * dx) * static_cast<float>(isum) -
+           (fp16_to_f32(h.dmin) * dx) * static_cast<float>(msum);
+  }
+  return sum;
+}
+
 // w: the first row's group; rows run on across groups of w_stride bytes.
 template <DType kType, auto Dot>
 void packed_gemm(const uint8_t* w, size_t w_stride, int64_t nr, const uint8_t* a, size_t as,
@@ -100,6 +128,7 @@ void register_packed_ref(KernelTable* t) {
   entry(t, DType::F32).packed_gemm = packed_gemm<DType::F32, packed_dot_float<DType::F32>>;
   entry(t, DType::F16).packed_gemm = packed_gemm<DType::F16, packed_dot_float<DType::F16>>;
   entry(t, DType::BF16).packed_gemm = packed_gemm<DType::BF16, packed_dot_float<DType::BF16>>;
+  entry(t, DType::Q6_K).packed_gemm = packed_gemm<DType::Q6_K, packed_dot_q6_k>;
 }
 
 }  // namespace sf::kernels
