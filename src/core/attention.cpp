@@ -11,12 +11,15 @@ size_t attend_scratch_floats(int head_dim, int rows) {
 
 void attend(const AttentionRows& rows, const KvRows& kv, int head_dim, float scale,
             float* scratch) {
+  const bool by8 = head_dim % 8 == 0 && head_dim <= 256;
   switch (active_isa()) {
     case Isa::Avx512:
       if (head_dim % 16 == 0) return kernels::avx512::attend(rows, kv, head_dim, scale, scratch);
-      return kernels::avx2::attend(rows, kv, head_dim, scale, scratch);
+      if (by8) return kernels::avx2::attend(rows, kv, head_dim, scale, scratch);
+      break;
     case Isa::Avx2:
-      return kernels::avx2::attend(rows, kv, head_dim, scale, scratch);
+      if (by8) return kernels::avx2::attend(rows, kv, head_dim, scale, scratch);
+      break;
     case Isa::Scalar:
       break;
   }

@@ -57,7 +57,8 @@ void attend_ref(const AttentionRows& rows, const KvRows& kv, int head_dim, float
                 float* scratch);
 
 namespace avx2 {
-// The reference's code compiled for AVX2 + FMA (same results, hardware fma).
+// head_dim must be a multiple of 8 and at most 256 (callers fall back to
+// attend_ref).
 void attend(const AttentionRows& rows, const KvRows& kv, int head_dim, float scale, float* scratch);
 }  // namespace avx2
 

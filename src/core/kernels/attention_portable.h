@@ -1,8 +1,7 @@
 // Scalar reference of the attention kernel: the recipe of attention_kernels.h
 // written out lane by lane, in the order the AVX-512 kernel's lanes run it.
-// Included by attention_ref.cpp (baseline) and attention_avx2.cpp (the same
-// code with hardware FMA); everything here has internal linkage so the two
-// compilations never mix.
+// Kept in a header (internal linkage) so a test or another level could
+// compile the same code with other flags without mixing the copies.
 #pragma once
 
 #include <algorithm>
