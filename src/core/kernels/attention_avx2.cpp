@@ -62,14 +62,6 @@ inline float tree_sum(const __m256 (&e)[8]) {
   return _mm_cvtss_f32(_mm_add_ss(d, _mm_movehdup_ps(d)));
 }
 
-void transpose_chunk(const KvRows& kv, int c0, int valid, int head_dim, float* kt) {
-  if (valid < kAttnChunk) std::memset(kt, 0, sizeof(float) * head_dim * kAttnChunk);
-  for (int p = 0; p < valid; ++p) {
-    const float* k = kv.k + static_cast<int64_t>(c0 + p) * kv.stride;
-    for (int d = 0; d < head_dim; ++d) kt[d * kAttnChunk + p] = k[d];
-  }
-}
-
 // One row's step over one chunk; NY = head_dim / 8 registers (0: run time).
 template <int NY>
 void row_chunk(const float* q, const float* kt, const KvRows& kv, int c0, int valid, int ny_rt,
@@ -134,20 +126,12 @@ void row_chunk(const float* q, const float* kt, const KvRows& kv, int c0, int va
 
 void attend(const AttentionRows& rows, const KvRows& kv, int head_dim, float scale,
             float* scratch) {
-  float* kt = scratch;
-  float* e = kt + static_cast<size_t>(head_dim) * kAttnChunk;
-  float* M = e + 2 * kAttnChunk;
-  float* L = M + rows.count;
+  const AttnState st = attn_begin(rows, head_dim, scratch);
+  float *kt = st.kt, *e = st.e, *M = st.M, *L = st.L;
+  const int n_max = st.n_max;
   const int ny = head_dim / 8;
-  int n_max = 0;
-  for (int r = 0; r < rows.count; ++r) {
-    M[r] = -std::numeric_limits<float>::infinity();
-    L[r] = 0.0f;
-    n_max = std::max(n_max, rows.n_keys[r]);
-    if (rows.n_keys[r] <= 0) std::memset(rows.out[r], 0, head_dim * sizeof(float));
-  }
   for (int c0 = 0; c0 < n_max; c0 += kAttnChunk) {
-    transpose_chunk(kv, c0, std::min(kAttnChunk, n_max - c0), head_dim, kt);
+    attn_transpose_chunk(kv, c0, std::min(kAttnChunk, n_max - c0), head_dim, kt);
     for (int r = 0; r < rows.count; ++r) {
       const int valid = std::min(rows.n_keys[r] - c0, kAttnChunk);
       if (valid <= 0) continue;

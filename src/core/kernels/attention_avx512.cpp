@@ -31,16 +31,6 @@ inline __mmask16 lanes_below(int n) {
   return n >= 16 ? 0xFFFF : n <= 0 ? 0 : static_cast<__mmask16>((1u << n) - 1);
 }
 
-// Transposes keys c0 .. c0+valid-1 (head_dim each) into kt[d * 64 + p];
-// lanes past `valid` are zero.
-void transpose_chunk(const KvRows& kv, int c0, int valid, int head_dim, float* kt) {
-  if (valid < kAttnChunk) std::memset(kt, 0, sizeof(float) * head_dim * kAttnChunk);
-  for (int p = 0; p < valid; ++p) {
-    const float* k = kv.k + static_cast<int64_t>(c0 + p) * kv.stride;
-    for (int d = 0; d < head_dim; ++d) kt[d * kAttnChunk + p] = k[d];
-  }
-}
-
 // Raw scores (q . k, lanes = the chunk's 64 keys) of rows qa and qb at once:
 // two rows give eight independent FMA chains per loaded key vector.
 template <bool kTwo>
@@ -172,18 +162,10 @@ void rows_chunk(const __m512 (&rx)[4], const __m512 (&ry)[4], const AttentionRow
 
 void attend(const AttentionRows& rows, const KvRows& kv, int head_dim, float scale,
             float* scratch) {
-  float* kt = scratch;
-  float* e = kt + static_cast<size_t>(head_dim) * kAttnChunk;
-  float* M = e + 2 * kAttnChunk;
-  float* L = M + rows.count;
+  const AttnState st = attn_begin(rows, head_dim, scratch);
+  float *kt = st.kt, *e = st.e, *M = st.M, *L = st.L;
+  const int n_max = st.n_max;
   const int nz = head_dim / 16;
-  int n_max = 0;
-  for (int r = 0; r < rows.count; ++r) {
-    M[r] = -std::numeric_limits<float>::infinity();
-    L[r] = 0.0f;
-    n_max = std::max(n_max, rows.n_keys[r]);
-    if (rows.n_keys[r] <= 0) std::memset(rows.out[r], 0, head_dim * sizeof(float));
-  }
   // Two rows at a time: eight independent FMA chains per loaded key vector,
   // and value rows loaded once for both (HD 64; HD 128 has no registers for
   // two rows' value chains, so it pairs rows for the scores only).
@@ -200,7 +182,7 @@ void attend(const AttentionRows& rows, const KvRows& kv, int head_dim, float sca
     if (two) rows_chunk<0, false>(ry, rx, rows, y, 0, kv, c0, nz, scale, e, M, L);
   };
   for (int c0 = 0; c0 < n_max; c0 += kAttnChunk) {
-    transpose_chunk(kv, c0, std::min(kAttnChunk, n_max - c0), head_dim, kt);
+    attn_transpose_chunk(kv, c0, std::min(kAttnChunk, n_max - c0), head_dim, kt);
     // Rows that still see keys in this chunk, two at a time.
     int pending = -1;
     for (int r = 0; r < rows.count; ++r) {

@@ -16,8 +16,11 @@
 // and at the end out[d] = o[d] * (1 / L).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstring>
+#include <limits>
 
 #include "core/attention.h"
 
@@ -51,6 +54,39 @@ static inline float attn_exp(float x) {
 static inline size_t attn_scratch_floats(int head_dim, int rows) {
   return static_cast<size_t>(head_dim) * kAttnChunk + 2 * kAttnChunk +
          2 * static_cast<size_t>(rows);
+}
+
+// The start of every kernel's call: scratch pointers, each row's running max
+// (-inf) and sum (0), zeros for rows without keys, and the most keys any row
+// sees. Plain code, shared by every level.
+struct AttnState {
+  float *kt, *e, *M, *L;
+  int n_max;
+};
+static inline AttnState attn_begin(const AttentionRows& rows, int head_dim, float* scratch) {
+  AttnState st{};
+  st.kt = scratch;
+  st.e = scratch + static_cast<size_t>(head_dim) * kAttnChunk;
+  st.M = st.e + 2 * kAttnChunk;
+  st.L = st.M + rows.count;
+  for (int r = 0; r < rows.count; ++r) {
+    st.M[r] = -std::numeric_limits<float>::infinity();
+    st.L[r] = 0.0f;
+    st.n_max = std::max(st.n_max, rows.n_keys[r]);
+    if (rows.n_keys[r] <= 0) std::memset(rows.out[r], 0, head_dim * sizeof(float));
+  }
+  return st;
+}
+
+// Keys c0 .. c0+valid-1 (head_dim each) transposed into kt[d * 64 + p], so
+// lanes are key positions; lanes past `valid` are zero.
+static inline void attn_transpose_chunk(const KvRows& kv, int c0, int valid, int head_dim,
+                                        float* kt) {
+  if (valid < kAttnChunk) std::memset(kt, 0, sizeof(float) * head_dim * kAttnChunk);
+  for (int p = 0; p < valid; ++p) {
+    const float* k = kv.k + static_cast<int64_t>(c0 + p) * kv.stride;
+    for (int d = 0; d < head_dim; ++d) kt[d * kAttnChunk + p] = k[d];
+  }
 }
 
 void attend_ref(const AttentionRows& rows, const KvRows& kv, int head_dim, float scale,

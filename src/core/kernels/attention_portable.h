@@ -25,16 +25,9 @@ float tree_sum(const float* e) {
 void attend_portable(const AttentionRows& rows, const KvRows& kv, int head_dim, float scale,
                      float* scratch) {
   constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-  float* e = scratch + static_cast<size_t>(head_dim) * kAttnChunk;
-  float* M = e + 2 * kAttnChunk;
-  float* L = M + rows.count;
-  int n_max = 0;
-  for (int r = 0; r < rows.count; ++r) {
-    M[r] = kNegInf;
-    L[r] = 0.0f;
-    n_max = std::max(n_max, rows.n_keys[r]);
-    if (rows.n_keys[r] <= 0) std::memset(rows.out[r], 0, head_dim * sizeof(float));
-  }
+  const AttnState st = attn_begin(rows, head_dim, scratch);
+  float *e = st.e, *M = st.M, *L = st.L;
+  const int n_max = st.n_max;
   for (int c0 = 0; c0 < n_max; c0 += kAttnChunk) {
     for (int r = 0; r < rows.count; ++r) {
       const int valid = std::min(rows.n_keys[r] - c0, kAttnChunk);
