@@ -168,6 +168,30 @@ struct Q32Tile {
   }
 };
 
+// What a K-quant tile (Q4_K, Q6_K) reads: per group its levels (q) and the
+// heads after all of them (h, `levels_bytes` on), per column the Q8_K bytes
+// (x), block scales (xd) and 16-element sums (xb).
+template <int Z, int C>
+struct KTileInputs {
+  const uint8_t* q[Z];
+  const uint8_t* h[Z];
+  const uint8_t* x[C];
+  const float* xd[C];
+  const uint8_t* xb[C];
+  KTileInputs(const uint8_t* w, size_t gs, int64_t levels_bytes, const uint8_t* a, size_t as,
+              int64_t n) {
+    for (int z = 0; z < Z; ++z) {
+      q[z] = w + z * gs;
+      h[z] = q[z] + levels_bytes;
+    }
+    for (int c = 0; c < C; ++c) {
+      x[c] = a + c * as;
+      xd[c] = reinterpret_cast<const float*>(x[c] + layout::q8_k_d(n));
+      xb[c] = x[c] + layout::q8_k_bsums(n);
+    }
+  }
+};
+
 // Q4_K: super-block sb of a group has its levels at sb * 2048 and its head
 // (fp16 d, fp16 dmin, scale bytes [8][16], min bytes [8][16]) at
 // nsb * 2048 + sb * 320.
@@ -195,20 +219,12 @@ struct Q4KTile {
   static void tile(const uint8_t* w, size_t gs, const uint8_t* a, size_t as, int64_t n, float* y,
                    int64_t ldy, int64_t live) {
     const int64_t nsb = n / 256;
-    const uint8_t* q[Z];
-    const uint8_t* h[Z];
-    for (int z = 0; z < Z; ++z) {
-      q[z] = w + z * gs;
-      h[z] = q[z] + nsb * kQuantBytes;
-    }
-    const uint8_t* x[C];
-    const float* xd[C];
-    const uint8_t* xb[C];
-    for (int c = 0; c < C; ++c) {
-      x[c] = a + c * as;
-      xd[c] = reinterpret_cast<const float*>(x[c] + layout::q8_k_d(n));
-      xb[c] = x[c] + layout::q8_k_bsums(n);
-    }
+    const KTileInputs<Z, C> in(w, gs, nsb * kQuantBytes, a, as, n);
+    const uint8_t* const* q = in.q;
+    const uint8_t* const* h = in.h;
+    const uint8_t* const* x = in.x;
+    const float* const* xd = in.xd;
+    const uint8_t* const* xb = in.xb;
     __m512 acc[Z][C];
     for (int z = 0; z < Z; ++z)
       for (int c = 0; c < C; ++c) acc[z][c] = _mm512_setzero_ps();
@@ -305,20 +321,12 @@ struct Q6KTile {
   static void tile(const uint8_t* w, size_t gs, const uint8_t* a, size_t as, int64_t n, float* y,
                    int64_t ldy, int64_t live) {
     const int64_t nsb = n / 256;
-    const uint8_t* q[Z];
-    const uint8_t* h[Z];
-    for (int z = 0; z < Z; ++z) {
-      q[z] = w + z * gs;
-      h[z] = q[z] + nsb * kQuantBytes;
-    }
-    const uint8_t* x[C];
-    const float* xd[C];
-    const uint8_t* xb[C];
-    for (int c = 0; c < C; ++c) {
-      x[c] = a + c * as;
-      xd[c] = reinterpret_cast<const float*>(x[c] + layout::q8_k_d(n));
-      xb[c] = x[c] + layout::q8_k_bsums(n);
-    }
+    const KTileInputs<Z, C> in(w, gs, nsb * kQuantBytes, a, as, n);
+    const uint8_t* const* q = in.q;
+    const uint8_t* const* h = in.h;
+    const uint8_t* const* x = in.x;
+    const float* const* xd = in.xd;
+    const uint8_t* const* xb = in.xb;
     __m512 acc[Z][C];
     for (int z = 0; z < Z; ++z)
       for (int c = 0; c < C; ++c) acc[z][c] = _mm512_setzero_ps();
