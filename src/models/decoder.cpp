@@ -70,7 +70,7 @@ Status validate(const Model& model, const Batch& batch, const KvCache& cache,
 
 }  // namespace
 
-DecoderScratch::DecoderScratch(const Model& model, int max_tokens_, int n_ctx, int n_threads)
+DecoderScratch::DecoderScratch(const Model& model, int max_tokens_, int n_threads)
     : max_tokens(max_tokens_) {
   const ModelConfig& c = model.config();
   const size_t m = static_cast<size_t>(max_tokens);

@@ -26,7 +26,7 @@ using TraceFn =
 
 // Activations for up to `max_tokens` batch entries, allocated once.
 struct DecoderScratch {
-  DecoderScratch(const Model& model, int max_tokens, int n_ctx, int n_threads);
+  DecoderScratch(const Model& model, int max_tokens, int n_threads);
   int max_tokens;
   std::vector<float> x, xn, q, k, v, att, ffn_gate, ffn_up, out_rows;
   // Attention (core/attention.h): per thread, the kernel's scratch and the

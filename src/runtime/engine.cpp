@@ -51,7 +51,7 @@ struct Engine::State {
   State(const Model& m, const EngineOptions& o, int n_ctx, int max_rows)
       : pool(o.n_threads),
         cache(m.config(), n_ctx, o.n_parallel),
-        scratch(m, o.n_batch, n_ctx, pool.size()),
+        scratch(m, o.n_batch, pool.size()),
         logits(static_cast<size_t>(max_rows) * m.config().n_vocab),
         hidden(static_cast<size_t>(max_rows) * m.config().n_embd) {}
   ThreadPool pool;

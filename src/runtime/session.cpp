@@ -18,8 +18,7 @@ Session::Session(std::shared_ptr<const Model> model, const SessionOptions& opts)
       lora_(opts.lora),
       pool_(opts.n_threads),
       cache_(model_->config(), context_for(*model_, opts.n_ctx), 1),
-      scratch_(*model_, std::max(1, std::min(opts.n_batch, cache_.n_ctx())), cache_.n_ctx(),
-               pool_.size()),
+      scratch_(*model_, std::max(1, std::min(opts.n_batch, cache_.n_ctx())), pool_.size()),
       n_batch_(std::max(1, std::min(opts.n_batch, cache_.n_ctx()))) {
   const size_t vocab = static_cast<size_t>(model_->config().n_vocab);
   // One row is enough unless every position's logits are asked for (feed()

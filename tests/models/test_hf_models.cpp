@@ -50,7 +50,7 @@ Reference reference(const std::string& name) {
 std::vector<float> run_prompt(const Model& m, const std::vector<int32_t>& ids) {
   const ModelConfig& c = m.config();
   KvCache cache(c, static_cast<int>(ids.size()), 1);
-  DecoderScratch s(m, static_cast<int>(ids.size()), static_cast<int>(ids.size()), 1);
+  DecoderScratch s(m, static_cast<int>(ids.size()), 1);
   ThreadPool pool(1);
   Batch b;
   for (size_t i = 0; i < ids.size(); ++i) b.add(ids[i], static_cast<int>(i), 0, true);

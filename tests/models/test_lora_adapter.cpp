@@ -91,7 +91,7 @@ std::vector<float> run_prompt(const Model& m, const std::vector<int32_t>& ids,
   const ModelConfig& c = m.config();
   const int n = static_cast<int>(ids.size());
   KvCache cache(c, n, 1);
-  DecoderScratch s(m, n, n, 2);
+  DecoderScratch s(m, n, 2);
   s.lora = lora;
   ThreadPool pool(2);
   std::vector<float> logits(ids.size() * c.n_vocab);

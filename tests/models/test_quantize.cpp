@@ -132,7 +132,7 @@ std::vector<double> log_probs(const float* x, int n) {
 std::vector<float> all_logits(const Model& m, const std::vector<int32_t>& ids, ThreadPool& pool) {
   const int n = static_cast<int>(ids.size());
   KvCache cache(m.config(), n, 1);
-  DecoderScratch s(m, n, n, pool.size());
+  DecoderScratch s(m, n, pool.size());
   Batch b;
   for (int i = 0; i < n; ++i) b.add(ids[i], i, 0, true);
   std::vector<float> out(static_cast<size_t>(n) * m.config().n_vocab);

@@ -95,7 +95,7 @@ TEST_P(KvConsistency, TwoSequencesInOneBatchEqualSeparateRuns) {
   const size_t V = static_cast<size_t>(cfg.n_vocab);
   ThreadPool pool(2);
   KvCache cache(cfg, 32, 2);
-  DecoderScratch scratch(*model, 32, 32, pool.size());
+  DecoderScratch scratch(*model, 32, pool.size());
   std::vector<int32_t> s0(kIds.begin(), kIds.begin() + 9), s1(kIds.begin() + 5, kIds.end());
   Batch batch;
   // Interleave the two sequences' tokens to show order within a batch doesn't matter.

@@ -27,7 +27,7 @@ std::vector<float> engine_logits(const Model& model, const std::vector<int32_t>&
   ThreadPool pool(2);
   const int n = static_cast<int>(ids.size());
   KvCache cache(model.config(), n, 1);
-  DecoderScratch scratch(model, n, n, pool.size());
+  DecoderScratch scratch(model, n, pool.size());
   Batch batch;
   for (int i = 0; i < n; ++i) batch.add(ids[i], i, 0, true);
   std::vector<float> logits(static_cast<size_t>(n) * model.config().n_vocab);
